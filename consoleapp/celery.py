@@ -1,0 +1,14 @@
+"""The Celery application. Celery runs Perdura's worker processes and carries coalesced
+wake-ups; the work itself is claimed from the database (see orchestrations/worker.py)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consoleapp.settings")
+
+app = Celery("perdura")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["orchestrations"])

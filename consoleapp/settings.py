@@ -1,0 +1,135 @@
+"""Perdura's settings. Every value comes from an environment variable with a safe default
+for the embedded mode (SQLite, in-process workers, in-memory channel layer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("PERDURA_VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env_secret("PERDURA_SECRET_KEY", VAR_DIR / "secret_key")
+DEBUG = env_bool("PERDURA_DEBUG", False)
+ALLOWED_HOSTS = env_list("PERDURA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("PERDURA_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "consoleapp",
+    "functions",
+    "orchestrations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "consoleapp.urls"
+ASGI_APPLICATION = "consoleapp.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: PostgreSQL in production (DATABASE_URL), a SQLite file in the embedded default.
+_database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'perdura.sqlite3'}")
+try:
+    _database = dj_database_url.parse(_database_url, conn_max_age=env_int("PERDURA_DB_CONN_MAX_AGE", 60))
+except ValueError as error:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Perdura can use: {error}") from None
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    # Every transaction takes SQLite's write lock at BEGIN, so concurrent claims serialize
+    # instead of failing on lock upgrades; WAL lets readers go on while a worker writes.
+    _database["CONN_MAX_AGE"] = 0
+    _database["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+elif _database["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(f"DATABASE_URL must name PostgreSQL or SQLite; got {_database['ENGINE']!r}")
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis carries Celery's wake-ups and the channel layer in production; without it Perdura runs
+# its workers inside the web process.
+REDIS_URL = env_str("REDIS_URL", "")
+PERDURA_WORKERS = env_choice("PERDURA_WORKERS", ("inprocess", "celery"), "celery" if REDIS_URL else "inprocess")
+if PERDURA_WORKERS == "celery" and not REDIS_URL:
+    raise ImproperlyConfigured("PERDURA_WORKERS=celery needs REDIS_URL for the Celery broker")
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# The engine.
+PERDURA_FUNCTION_APPS = env_list("PERDURA_FUNCTION_APPS", ["samples"])
+PERDURA_LEASE_SECONDS = env_int("PERDURA_LEASE_SECONDS", 30, minimum=1)
+PERDURA_BATCH_SIZE = env_int("PERDURA_BATCH_SIZE", 50, minimum=1)
+PERDURA_POLL_SECONDS = env_float("PERDURA_POLL_SECONDS", 1.0, minimum=0.01)
+PERDURA_MAX_PAYLOAD_BYTES = env_int("PERDURA_MAX_PAYLOAD_BYTES", 4 * 1024 * 1024, minimum=1024)
+PERDURA_HTTP_POLL_SECONDS = env_float("PERDURA_HTTP_POLL_SECONDS", 5.0, minimum=0)
+PERDURA_HTTP_TIMEOUT_SECONDS = env_float("PERDURA_HTTP_TIMEOUT_SECONDS", 30.0, minimum=0.1)
+PERDURA_INPROCESS_ORCHESTRATION_THREADS = env_int("PERDURA_INPROCESS_ORCHESTRATION_THREADS", 1, minimum=1)
+PERDURA_INPROCESS_ACTIVITY_THREADS = env_int("PERDURA_INPROCESS_ACTIVITY_THREADS", 4, minimum=1)
+PERDURA_WORKER_HEARTBEAT_SECONDS = env_float("PERDURA_WORKER_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("PERDURA_LOG_LEVEL", "INFO").upper()},
+}

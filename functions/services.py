@@ -1,0 +1,26 @@
+"""Commands on function apps shared by the worker, the console and the management commands."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .models import Function, FunctionApp
+from .registry import registry
+
+
+@transaction.atomic
+def sync_registry() -> None:
+    """Make the FunctionApp and Function rows reflect the registry; functions no longer
+    registered are kept (their executions still refer to them) but marked unregistered."""
+    seen: set[int] = set()
+    for app in registry.apps.values():
+        modules = sorted({function.module for function in app.functions.values()})
+        app_row, _ = FunctionApp.objects.update_or_create(name=app.name, defaults={"modules": modules})
+        for function in app.functions.values():
+            row, _ = Function.objects.update_or_create(
+                kind=str(function.kind),
+                name=function.name,
+                defaults={"app": app_row, "module": function.module, "is_registered": True},
+            )
+            seen.add(row.pk)
+    Function.objects.exclude(pk__in=seen).update(is_registered=False)

@@ -1,0 +1,78 @@
+"""Wake-ups: telling workers that new work is ready in the database.
+
+The database holds every piece of work; a wake-up only says "look now". In-process workers
+wait on a threading event; Celery workers receive a ``perdura.drain`` task, sent only when no
+wake-up for that queue is already pending, so a burst of work costs one message, not one per
+item. A worker that finds a full batch sends another wake-up to recruit a peer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+ORCHESTRATIONS = "orchestrations"
+ACTIVITIES = "activities"
+QUEUES = (ORCHESTRATIONS, ACTIVITIES)
+
+
+def celery_queue_name(queue: str) -> str:
+    return f"perdura.{queue}"
+
+
+class InProcessDispatcher:
+    def __init__(self) -> None:
+        self.events = {queue: threading.Event() for queue in QUEUES}
+
+    def notify(self, queue: str) -> None:
+        self.events[queue].set()
+
+
+class CeleryDispatcher:
+    #: A pending wake-up flag outlives a lost wake-up by this long; the sweeper then resends.
+    FLAG_SECONDS = 5
+
+    def __init__(self, redis_url: str) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(redis_url)
+
+    def notify(self, queue: str) -> None:
+        from consoleapp.celery import app
+
+        try:
+            if self.redis.set(self.flag_key(queue), 1, nx=True, ex=self.FLAG_SECONDS):
+                app.send_task("perdura.drain", args=[queue], queue=celery_queue_name(queue))
+        except Exception:
+            # The work is safe in the database; the sweeper will wake a worker for it.
+            logger.warning("could not send a wake-up for %s; the sweeper will", queue, exc_info=True)
+
+    def clear(self, queue: str) -> None:
+        self.redis.delete(self.flag_key(queue))
+
+    @staticmethod
+    def flag_key(queue: str) -> str:
+        return f"perdura:wake:{queue}"
+
+
+@cache
+def get_dispatcher() -> InProcessDispatcher | CeleryDispatcher:
+    if settings.PERDURA_WORKERS == "celery":
+        return CeleryDispatcher(settings.REDIS_URL)
+    return InProcessDispatcher()
+
+
+def notify(queue: str) -> None:
+    get_dispatcher().notify(queue)
+
+
+def notify_on_commit(*queues: str) -> None:
+    """Wake workers for ``queues`` once the current transaction commits (at once outside one)."""
+    for queue in queues:
+        transaction.on_commit(lambda queue=queue: notify(queue))

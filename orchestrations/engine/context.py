@@ -1,0 +1,181 @@
+"""The orchestration context: the API orchestrator code is written against.
+
+Names and parameters follow the Azure Functions Python SDK (``call_activity(name, input_)``,
+``task_all``, ``continue_as_new``...), so porting an orchestrator is a change of imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from . import actions as act
+from .ids import validate_instance_id
+from .retry import RetryOptions
+from .serialization import dumps, loads
+from .tasks import CompletableTask, HttpTask, RetryableTask, Task, TimerTask, WhenAllTask, WhenAnyTask
+
+if TYPE_CHECKING:
+    from .executor import Episode
+
+
+class OrchestrationContext:
+    def __init__(self, episode: Episode) -> None:
+        self._episode = episode
+
+    # What the orchestrator can read.
+
+    @property
+    def instance_id(self) -> str:
+        return self._episode.instance_id
+
+    @property
+    def parent_instance_id(self) -> str | None:
+        return self._episode.parent_instance_id
+
+    @property
+    def function_name(self) -> str | None:
+        return self._episode.name
+
+    @property
+    def version(self) -> str | None:
+        return self._episode.version
+
+    @property
+    def is_replaying(self) -> bool:
+        return self._episode.is_replaying
+
+    @property
+    def current_utc_datetime(self) -> datetime:
+        """The episode's time, recorded in history: the same on every replay."""
+        return self._episode.current_utc_datetime
+
+    def get_input(self) -> Any:
+        return loads(self._episode.input)
+
+    def new_uuid(self) -> str:
+        """A UUID derived from the instance id and the episode's time: the same on every replay."""
+        return self._episode.next_uuid()
+
+    # Durable calls.
+
+    def call_activity(self, name: str, input_: Any = None) -> Task:
+        return self._schedule_activity(name, input_)
+
+    def call_activity_with_retry(self, name: str, retry_options: RetryOptions, input_: Any = None) -> Task:
+        _check_retry_options(retry_options)
+        return RetryableTask(self._episode, retry_options, lambda: self._schedule_activity(name, input_))
+
+    def call_sub_orchestrator(self, name: str, input_: Any = None, instance_id: str | None = None) -> Task:
+        child_id = self._child_instance_id(instance_id)
+        return self._schedule_sub_orchestration(name, input_, child_id)
+
+    def call_sub_orchestrator_with_retry(
+        self, name: str, retry_options: RetryOptions, input_: Any = None, instance_id: str | None = None
+    ) -> Task:
+        _check_retry_options(retry_options)
+        # Every attempt runs under one child id, fixed before the first attempt.
+        child_id = self._child_instance_id(instance_id)
+        return RetryableTask(
+            self._episode, retry_options, lambda: self._schedule_sub_orchestration(name, input_, child_id)
+        )
+
+    def create_timer(self, fire_at: datetime | timedelta) -> TimerTask:
+        """A durable timer firing at ``fire_at`` (or after a ``timedelta``); cancel it with ``.cancel()``."""
+        if isinstance(fire_at, timedelta):
+            fire_at = self.current_utc_datetime + fire_at
+        if not isinstance(fire_at, datetime):
+            raise TypeError(f"create_timer takes a datetime or a timedelta, not {type(fire_at).__name__}")
+        if fire_at.tzinfo is None:
+            raise ValueError("create_timer needs an aware datetime; use ctx.current_utc_datetime + timedelta(...)")
+        return self._episode.create_timer(fire_at)
+
+    def wait_for_external_event(self, name: str) -> Task:
+        """Wait for an event raised to this instance; events raised before the wait are kept, in order."""
+        if not isinstance(name, str) or not name:
+            raise ValueError("an event name must be a non-empty string")
+        return self._episode.wait_for_event(name)
+
+    def task_all(self, activities: Sequence[Task]) -> Task:
+        return WhenAllTask(activities)
+
+    def task_any(self, activities: Sequence[Task]) -> Task:
+        return WhenAnyTask(activities)
+
+    def send_event(self, instance_id: str, event_name: str, data: Any = None) -> None:
+        """Raise ``event_name`` on another instance, once this episode is checkpointed."""
+        validate_instance_id(instance_id)
+        payload = dumps(data, "the event data")
+        self._episode.schedule(lambda task_id: act.SendEvent(task_id, instance_id, event_name, payload), None)
+
+    def call_http(
+        self,
+        method: str,
+        uri: str,
+        content: Any = None,
+        headers: Mapping[str, str] | None = None,
+        token_source: Any = None,
+        is_raw_str: bool = False,
+        asynchronous_patterns: bool = True,
+    ) -> Task:
+        """A durable HTTP request. A 202 answer with a Location header is polled (GET, waiting
+        Retry-After seconds on a durable timer) until it answers otherwise."""
+        if token_source is not None:
+            raise NotImplementedError("managed identity tokens are an Azure feature; pass an Authorization header")
+        if content is not None and not (isinstance(content, str) and is_raw_str):
+            content = dumps(content, "the HTTP content")
+        request = {
+            "method": method.upper(),
+            "uri": uri,
+            "content": content,
+            "headers": dict(headers or {}),
+            "asynchronous_patterns": asynchronous_patterns,
+        }
+        return HttpTask(self._episode, request, self._episode.http_poll_seconds)
+
+    def continue_as_new(self, input_: Any = None, save_events: bool = False) -> None:
+        """Restart this instance with ``input_`` and a fresh history once the orchestrator returns;
+        with ``save_events``, events raised but not yet waited for are kept for the next execution."""
+        self._episode.continue_as_new(input_, save_events)
+
+    def set_custom_status(self, status: Any) -> None:
+        self._episode.set_custom_status(status)
+
+    # Helpers.
+
+    def _schedule_activity(self, name: str, input_: Any) -> CompletableTask:
+        _check_name(name, "activity")
+        payload = dumps(input_, f"the input of activity {name!r}")
+        task = CompletableTask(-1, f"Activity {name!r}")
+        self._episode.schedule(lambda task_id: act.ScheduleActivity(task_id, name, payload), task)
+        return task
+
+    def _schedule_sub_orchestration(self, name: str, input_: Any, instance_id: str | None) -> CompletableTask:
+        _check_name(name, "orchestrator")
+        payload = dumps(input_, f"the input of sub-orchestration {name!r}")
+        task = CompletableTask(-1, f"Sub-orchestration {name!r}")
+
+        def make_action(task_id: int) -> act.CreateSubOrchestration:
+            child_id = instance_id or f"{self.instance_id}:{task_id}"
+            return act.CreateSubOrchestration(task_id, name, child_id, payload, self.version)
+
+        self._episode.schedule(make_action, task)
+        return task
+
+    def _child_instance_id(self, instance_id: str | None) -> str | None:
+        return validate_instance_id(instance_id) if instance_id is not None else None
+
+
+def _check_name(name: object, kind: str) -> None:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"an {kind} name must be a non-empty string, not {name!r}")
+
+
+def _check_retry_options(retry_options: object) -> None:
+    if not isinstance(retry_options, RetryOptions):
+        raise TypeError(f"retry_options must be a RetryOptions, not {type(retry_options).__name__}")
+
+
+#: The Azure Python SDK's name for the context, for code ported from it.
+DurableOrchestrationContext = OrchestrationContext

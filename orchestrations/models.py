@@ -1,0 +1,182 @@
+"""Storage of orchestration state: instances, their history, their inbox, activity work."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+from .engine import HistoryEvent as EngineEvent
+from .engine import OrchestrationStatus
+from .engine.events import EventType
+
+STATUS_CHOICES = [(status.value, status.value) for status in OrchestrationStatus]
+
+
+class Instance(models.Model):
+    instance_id = models.CharField(max_length=256, primary_key=True)
+    name = models.CharField(max_length=200)
+    version = models.CharField(max_length=100, blank=True, default="")
+    #: Changes at every continue-as-new, restart and rewind-free restart, so that answers to
+    #: calls of an earlier execution are recognised and dropped.
+    execution_id = models.CharField(max_length=32)
+    runtime_status = models.CharField(max_length=20, choices=STATUS_CHOICES, default=OrchestrationStatus.PENDING)
+    input = models.TextField(null=True, blank=True)
+    output = models.TextField(null=True, blank=True)
+    custom_status = models.TextField(null=True, blank=True)
+    failure = models.JSONField(null=True, blank=True)
+    parent_instance_id = models.CharField(max_length=256, null=True, blank=True)
+    parent_task_id = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    history_length = models.IntegerField(default=0)
+    #: The earliest ``visible_at`` of the inbox; NULL when nothing waits (or while suspended,
+    #: for everything but control messages). Workers claim instances on this one column.
+    next_message_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "instance_id"]
+        indexes = [
+            models.Index(fields=["-created_at", "instance_id"], name="instance_created"),
+            models.Index(fields=["runtime_status", "-created_at"], name="instance_status_created"),
+            models.Index(fields=["name", "-created_at"], name="instance_name_created"),
+            models.Index(fields=["next_message_at"], name="instance_ready"),
+            models.Index(fields=["parent_instance_id"], name="instance_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.instance_id} ({self.runtime_status})"
+
+    @property
+    def status(self) -> OrchestrationStatus:
+        return OrchestrationStatus(self.runtime_status)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.is_terminal
+
+    @property
+    def duration(self) -> timedelta:
+        return (self.completed_at or timezone.now()) - self.created_at
+
+
+class HistoryEvent(models.Model):
+    instance_id = models.CharField(max_length=256)
+    execution_id = models.CharField(max_length=32)
+    sequence = models.IntegerField()
+    event_type = models.CharField(max_length=50, choices=[(t.value, t.value) for t in EventType])
+    timestamp = models.DateTimeField()
+    task_id = models.IntegerField(null=True, blank=True)
+    name = models.CharField(max_length=300, null=True, blank=True)
+    data = models.TextField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["instance_id", "sequence"]
+        constraints = [
+            # One history, no gaps filled twice: two workers can never both append event N.
+            models.UniqueConstraint(fields=["instance_id", "sequence"], name="history_instance_sequence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instance_id}#{self.sequence} {self.event_type}"
+
+    @classmethod
+    def from_engine(cls, instance_id: str, execution_id: str, sequence: int, event: EngineEvent) -> HistoryEvent:
+        return cls(
+            instance_id=instance_id,
+            execution_id=execution_id,
+            sequence=sequence,
+            event_type=str(event.event_type),
+            timestamp=event.timestamp,
+            task_id=event.task_id,
+            name=event.name,
+            data=event.data,
+            details=dict(event.details),
+        )
+
+    def to_engine(self) -> EngineEvent:
+        return EngineEvent(
+            EventType(self.event_type), self.timestamp, self.task_id, self.name, self.data, self.details or {}
+        )
+
+
+class Message(models.Model):
+    """An event waiting in an instance's inbox: a start, a result, a raised event, a due timer
+    (``visible_at`` in the future), or a control message (terminate, suspend, resume)."""
+
+    instance_id = models.CharField(max_length=256)
+    #: For answers to the instance's own calls: the execution that made them. Empty for
+    #: messages meant for whichever execution is current (events, control messages).
+    execution_id = models.CharField(max_length=32, blank=True, default="")
+    event_type = models.CharField(max_length=50)
+    event = models.JSONField()
+    visible_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["instance_id", "visible_at"], name="message_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} for {self.instance_id}"
+
+    @classmethod
+    def for_event(cls, instance_id: str, event: EngineEvent, *, execution_id: str = "", visible_at=None) -> Message:
+        return cls(
+            instance_id=instance_id,
+            execution_id=execution_id,
+            event_type=str(event.event_type),
+            event=event.to_dict(),
+            visible_at=visible_at or event.timestamp,
+        )
+
+    def to_engine(self) -> EngineEvent:
+        return EngineEvent.from_dict(self.event)
+
+
+class WorkItem(models.Model):
+    """An activity call waiting for, or leased to, an activity worker."""
+
+    instance_id = models.CharField(max_length=256)
+    execution_id = models.CharField(max_length=32)
+    task_id = models.IntegerField()
+    name = models.CharField(max_length=200)
+    input = models.TextField(null=True, blank=True)
+    visible_at = models.DateTimeField(default=timezone.now)
+    lease_owner = models.CharField(max_length=200, null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    deliveries = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["visible_at"], name="workitem_ready"),
+            models.Index(fields=["instance_id"], name="workitem_instance"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} for {self.instance_id}#{self.task_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker process (in-process threads or a Celery worker) saying it is alive."""
+
+    worker_id = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(max_length=200)
+    pid = models.IntegerField()
+    mode = models.CharField(max_length=20)
+    queues = models.JSONField(default=dict)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["hostname", "pid"]
+
+    def __str__(self) -> str:
+        return self.worker_id

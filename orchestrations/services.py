@@ -1,0 +1,395 @@
+"""Commands on orchestration instances: the one place the CLI, the HTTP API, the console and
+the engine's own callers go through.
+
+Each command validates its input, raises a specific error for a request that cannot be
+served (unknown instance, finished instance, bad input), and otherwise writes an inbox message
+that a worker turns into history. Nothing is changed when an error is raised.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from functions.activities import PayloadTooLargeError, check_payload_size
+from functions.registry import FunctionKind, UnknownFunctionError, registry
+
+from .dispatch import ACTIVITIES, notify_on_commit
+from .engine import OrchestrationStatus, SerializationError, validate_instance_id
+from .engine import events as ev
+from .engine.events import EventType
+from .engine.ids import InvalidInstanceIdError, new_instance_id
+from .engine.serialization import dumps, loads
+from .inbox import deliver, lock_instances
+from .models import HistoryEvent, Instance, Message, WorkItem
+from .worker.episodes import new_instance_row, replace_instance
+
+TERMINAL_STATUSES = [status.value for status in OrchestrationStatus if status.is_terminal]
+
+
+class OrchestrationError(Exception):
+    """A request the engine cannot serve; the message says why."""
+
+
+class BadInputError(OrchestrationError, ValueError):
+    """Malformed input: an unknown name, an invalid id, a payload that is not JSON or too large."""
+
+
+class InstanceNotFoundError(OrchestrationError, LookupError):
+    pass
+
+
+class InstanceExistsError(OrchestrationError):
+    """An instance with that id exists and has not finished."""
+
+
+class InstanceFinishedError(OrchestrationError):
+    """The instance has finished; it cannot be acted on that way any more."""
+
+
+class InvalidStateError(OrchestrationError):
+    """The instance is not in a state that allows the command (rewinding a running one, say)."""
+
+
+def _serialize(value: Any, what: str) -> str | None:
+    try:
+        payload = dumps(value, what)
+        check_payload_size(payload, what)
+    except (SerializationError, PayloadTooLargeError) as error:
+        raise BadInputError(str(error)) from error
+    return payload
+
+
+def parse_json(text: str | None, what: str) -> Any:
+    """Parse JSON text given by a person or a client, with an error that says where it broke."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadInputError(f"{what} is not valid JSON: {error}") from None
+
+
+def _check_instance_id(instance_id: str) -> str:
+    try:
+        return validate_instance_id(instance_id)
+    except InvalidInstanceIdError as error:
+        raise BadInputError(f"invalid instance id: {error}") from None
+
+
+def _get(instance_id: str, *, lock: bool = False) -> Instance:
+    queryset = Instance.objects.select_for_update() if lock else Instance.objects
+    try:
+        return queryset.get(pk=instance_id)
+    except Instance.DoesNotExist:
+        raise InstanceNotFoundError(f"no instance with id {instance_id!r}") from None
+
+
+# Starting.
+
+
+def start(name: str, input: Any = None, *, instance_id: str | None = None, version: str = "") -> str:
+    """Schedule a new instance of orchestrator ``name``; return its id. An id in use by an
+    instance that has not finished is refused; a finished one is replaced."""
+    try:
+        registry.get(FunctionKind.ORCHESTRATOR, name)
+    except UnknownFunctionError as error:
+        raise BadInputError(str(error)) from None
+    instance_id = _check_instance_id(instance_id) if instance_id is not None else new_instance_id()
+    payload = _serialize(input, "the input")
+    with transaction.atomic():
+        existing = lock_instances([instance_id])
+        if instance_id in existing and existing[instance_id][0] not in TERMINAL_STATUSES:
+            raise InstanceExistsError(f"an instance with id {instance_id!r} already exists and is not finished")
+        row = new_instance_row(instance_id, name, payload, version=version)
+        replace_instance(row)
+        started = ev.execution_started(row.created_at, name, payload, version=version or None)
+        deliver([Message.for_event(instance_id, started)])
+    return instance_id
+
+
+def restart(instance_id: str, *, new_instance_id: bool = False) -> str:
+    """Start the orchestration again with its original input, under its id or a new one."""
+    instance = _get(instance_id)
+    if not new_instance_id and not instance.is_terminal:
+        raise InvalidStateError(
+            f"instance {instance_id!r} is {instance.runtime_status}; only a finished instance can be restarted "
+            "under the same id (restart with a new id instead)"
+        )
+    return start(
+        instance.name,
+        loads(instance.input),
+        instance_id=None if new_instance_id else instance_id,
+        version=instance.version,
+    )
+
+
+# Reading.
+
+
+@dataclass(frozen=True)
+class Page:
+    instances: list[Instance]
+    continuation_token: str | None
+
+
+def get(instance_id: str) -> Instance:
+    return _get(instance_id)
+
+
+def history(instance_id: str) -> list[HistoryEvent]:
+    return list(HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence"))
+
+
+def query(
+    *,
+    statuses: Iterable[str] | None = None,
+    name: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    instance_id_prefix: str | None = None,
+    page_size: int = 100,
+    continuation_token: str | None = None,
+) -> Page:
+    """Instances matching every given filter, newest first, a page at a time (keyset paging:
+    the token names the last row seen, so pages stay fast and stable however deep)."""
+    if page_size < 1:
+        raise BadInputError("the page size must be at least 1")
+    queryset = _filtered(statuses, name, created_from, created_to, instance_id_prefix)
+    if continuation_token:
+        created_at, last_id = _decode_token(continuation_token)
+        queryset = queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, instance_id__gt=last_id))
+    rows = list(queryset.order_by("-created_at", "instance_id")[: page_size + 1])
+    token = _encode_token(rows[page_size - 1]) if len(rows) > page_size else None
+    return Page(rows[:page_size], token)
+
+
+def _filtered(statuses, name, created_from, created_to, instance_id_prefix):
+    queryset = Instance.objects.all()
+    if statuses:
+        statuses = list(statuses)
+        unknown = set(statuses) - {status.value for status in OrchestrationStatus}
+        if unknown:
+            raise BadInputError(
+                f"unknown runtime status {sorted(unknown)}; use {[s.value for s in OrchestrationStatus]}"
+            )
+        queryset = queryset.filter(runtime_status__in=statuses)
+    if name:
+        queryset = queryset.filter(name=name)
+    if created_from:
+        queryset = queryset.filter(created_at__gte=created_from)
+    if created_to:
+        queryset = queryset.filter(created_at__lte=created_to)
+    if instance_id_prefix:
+        queryset = queryset.filter(instance_id__startswith=instance_id_prefix)
+    return queryset
+
+
+def _encode_token(instance: Instance) -> str:
+    raw = json.dumps([instance.created_at.isoformat(), instance.instance_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_token(token: str) -> tuple[datetime, str]:
+    try:
+        created_at, instance_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return datetime.fromisoformat(created_at), str(instance_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise BadInputError("the continuation token is not one this server issued") from None
+
+
+def wait_for_completion(instance_id: str, timeout: float, poll_interval: float = 0.1) -> Instance:
+    """Wait until the instance finishes or ``timeout`` seconds pass; return it as it then is."""
+    deadline = time.monotonic() + timeout
+    while True:
+        instance = _get(instance_id)
+        if instance.is_terminal or time.monotonic() >= deadline:
+            return instance
+        time.sleep(min(poll_interval, max(deadline - time.monotonic(), 0)))
+
+
+# Acting on a running instance.
+
+
+def _send_control(instance_id: str, event: ev.HistoryEvent) -> None:
+    with transaction.atomic():
+        instance = _get(instance_id, lock=True)
+        if instance.is_terminal:
+            raise InstanceFinishedError(f"instance {instance_id!r} has already finished ({instance.runtime_status})")
+        deliver([Message.for_event(instance_id, event)])
+
+
+def raise_event(instance_id: str, event_name: str, data: Any = None) -> None:
+    if not isinstance(event_name, str) or not event_name.strip():
+        raise BadInputError("an event name must be a non-empty string")
+    payload = _serialize(data, "the event data")
+    _send_control(instance_id, ev.event_raised(_now(), event_name, payload))
+
+
+def terminate(instance_id: str, reason: str | None = None) -> None:
+    _send_control(instance_id, ev.execution_terminated(_now(), _serialize(reason, "the reason")))
+
+
+def suspend(instance_id: str, reason: str | None = None) -> None:
+    _send_control(instance_id, ev.execution_suspended(_now(), _serialize(reason, "the reason")))
+
+
+def resume(instance_id: str, reason: str | None = None) -> None:
+    _send_control(instance_id, ev.execution_resumed(_now(), _serialize(reason, "the reason")))
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+# Rewind.
+
+_FAILURES = {EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_FAILED}
+_SCHEDULING = {
+    EventType.TASK_SCHEDULED,
+    EventType.TIMER_CREATED,
+    EventType.SUB_ORCHESTRATION_CREATED,
+    EventType.EVENT_SENT,
+}
+
+
+@transaction.atomic
+def rewind(instance_id: str, reason: str | None = None) -> None:
+    """Take a failed instance back to before its failure and carry on: the calls whose failure
+    ended it run again, calls still open when it failed are re-issued, failed sub-orchestrations
+    are rewound too, and the orchestrator replays to where it was."""
+    instance = _get(instance_id, lock=True)
+    if instance.status != OrchestrationStatus.FAILED:
+        raise InvalidStateError(f"only a failed instance can be rewound; {instance_id!r} is {instance.runtime_status}")
+    rows = list(HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence"))
+    forget = {row.pk for row in _rows_to_forget(rows)}
+    HistoryEvent.objects.filter(pk__in=forget).delete()
+    kept = [row for row in rows if row.pk not in forget]
+    now = _now()
+    messages = _reissue_open_calls(instance, kept, now)
+    Instance.objects.filter(pk=instance_id).update(
+        runtime_status=OrchestrationStatus.RUNNING, output=None, failure=None, completed_at=None, updated_at=now
+    )
+    rewound = ev.execution_rewound(now, _serialize(reason, "the reason"))
+    deliver([*messages, Message.for_event(instance_id, rewound)])
+
+
+def _rows_to_forget(rows: list[HistoryEvent]) -> list[HistoryEvent]:
+    """The failed calls of the final episode, what the orchestrator did after the first of them,
+    and the completion event."""
+    last_start = max((i for i, row in enumerate(rows) if row.event_type == EventType.ORCHESTRATOR_STARTED), default=0)
+    forget = []
+    failure_seen = False
+    for row in rows[last_start:]:
+        if row.event_type in _FAILURES:
+            failure_seen = True
+            forget.append(row)
+        elif row.event_type == EventType.EXECUTION_COMPLETED or (failure_seen and row.event_type in _SCHEDULING):
+            forget.append(row)
+    return forget
+
+
+def _reissue_open_calls(instance: Instance, rows: list[HistoryEvent], now: datetime) -> list[Message]:
+    answered = {
+        row.task_id
+        for row in rows
+        if row.event_type in (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_COMPLETED, EventType.TIMER_FIRED)
+    }
+    messages: list[Message] = []
+    waiting_items = set(WorkItem.objects.filter(instance_id=instance.pk).values_list("task_id", flat=True))
+    for row in rows:
+        if row.task_id is None or row.task_id in answered:
+            continue
+        if row.event_type == EventType.TASK_SCHEDULED and row.task_id not in waiting_items:
+            WorkItem.objects.create(
+                instance_id=instance.pk,
+                execution_id=instance.execution_id,
+                task_id=row.task_id,
+                name=row.name,
+                input=row.data,
+                visible_at=now,
+            )
+        elif row.event_type == EventType.TIMER_CREATED:
+            fire_at = datetime.fromisoformat(row.details["fire_at"])
+            messages.append(
+                Message.for_event(
+                    instance.pk,
+                    ev.timer_fired(fire_at, row.task_id, fire_at),
+                    execution_id=instance.execution_id,
+                    visible_at=max(fire_at, now),
+                )
+            )
+        elif row.event_type == EventType.SUB_ORCHESTRATION_CREATED:
+            messages += _resume_child(instance, row, now)
+    notify_on_commit(ACTIVITIES)
+    return messages
+
+
+def _resume_child(parent: Instance, row: HistoryEvent, now: datetime) -> list[Message]:
+    child = Instance.objects.filter(pk=row.details.get("instance_id")).first()
+    if child is None:
+        return []
+    if child.status == OrchestrationStatus.FAILED:
+        rewind(child.pk, "the parent orchestration was rewound")
+        return []
+    if child.status == OrchestrationStatus.COMPLETED:
+        return [Message.for_event(parent.pk, ev.sub_orchestration_completed(now, row.task_id, child.output))]
+    return []
+
+
+# Purging.
+
+
+def purge(instance_id: str) -> int:
+    """Delete a finished instance and everything stored for it; return how many instances went."""
+    with transaction.atomic():
+        instance = _get(instance_id, lock=True)
+        if not instance.is_terminal:
+            raise InvalidStateError(
+                f"instance {instance_id!r} is {instance.runtime_status}; terminate it before purging it"
+            )
+        _delete_instances([instance_id])
+    return 1
+
+
+def purge_by(
+    *,
+    statuses: Iterable[str] | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    batch_size: int = 1000,
+) -> int:
+    """Delete finished instances matching the filters, a batch per transaction."""
+    statuses = list(statuses or TERMINAL_STATUSES)
+    not_finished = set(statuses) - set(TERMINAL_STATUSES)
+    if not_finished:
+        raise BadInputError(f"only finished instances can be purged, not {sorted(not_finished)}")
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                _filtered(statuses, None, created_from, created_to, None).values_list("instance_id", flat=True)[
+                    :batch_size
+                ]
+            )
+            if not ids:
+                return total
+            _delete_instances(ids)
+        total += len(ids)
+
+
+def _delete_instances(instance_ids: list[str]) -> None:
+    HistoryEvent.objects.filter(instance_id__in=instance_ids).delete()
+    Message.objects.filter(instance_id__in=instance_ids).delete()
+    WorkItem.objects.filter(instance_id__in=instance_ids).delete()
+    Instance.objects.filter(pk__in=instance_ids).delete()

@@ -1,0 +1,384 @@
+"""Orchestration episodes: claim instances with ready messages, replay, checkpoint.
+
+One episode is one transaction: the consumed inbox messages are deleted, the new history is
+appended, outgoing messages and activity work items are written and the instance row is
+updated, or none of it happens. The instance's lease is checked inside that transaction, so a
+worker that lost its lease (it stalled past the expiry and another took over) commits nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from functions.activities import PayloadTooLargeError, check_payload_size, is_known_activity
+from functions.registry import FunctionKind, UnknownFunctionError, registry
+
+from .. import engine
+from ..dispatch import ACTIVITIES, notify_on_commit
+from ..engine import FailureDetails, OrchestrationStatus
+from ..engine import actions as act
+from ..engine import events as ev
+from ..engine.events import EventType
+from ..engine.serialization import loads
+from ..inbox import deliver, lock_instances
+from ..models import HistoryEvent, Instance, Message, WorkItem
+
+logger = logging.getLogger(__name__)
+
+#: At most this many inbox messages are fed to one episode; the rest wait for the next.
+MAX_MESSAGES_PER_EPISODE = 1000
+CONTROL_EVENTS = (EventType.EXECUTION_TERMINATED, EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED)
+
+
+class LeaseLostError(Exception):
+    """Another worker took the instance over while this one was working on it."""
+
+
+def claim_instances(worker_id: str, limit: int) -> list[str]:
+    now = timezone.now()
+    with transaction.atomic():
+        instance_ids = list(
+            Instance.objects.select_for_update(skip_locked=True)
+            .filter(next_message_at__lte=now)
+            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+            .order_by("next_message_at")
+            .values_list("instance_id", flat=True)[:limit]
+        )
+        if instance_ids:
+            Instance.objects.filter(pk__in=instance_ids).update(
+                lease_owner=worker_id, lease_expires_at=now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
+            )
+    return instance_ids
+
+
+def process_orchestrations(worker_id: str, limit: int) -> int:
+    instance_ids = claim_instances(worker_id, limit)
+    for instance_id in instance_ids:
+        try:
+            run_episode(instance_id, worker_id)
+        except LeaseLostError:
+            logger.warning("lost the lease on %s; another worker has it", instance_id)
+        except Exception:
+            logger.exception("episode of %s failed; it will be retried", instance_id)
+            release_lease(instance_id, worker_id)
+    return len(instance_ids)
+
+
+def release_lease(instance_id: str, worker_id: str) -> None:
+    try:
+        Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(lease_owner=None, lease_expires_at=None)
+    except DatabaseError:
+        logger.exception("could not release the lease on %s; it expires by itself", instance_id)
+
+
+def run_episode(instance_id: str, worker_id: str) -> None:
+    now = timezone.now()
+    instance = Instance.objects.get(pk=instance_id)
+    if instance.lease_owner != worker_id:
+        raise LeaseLostError(instance_id)
+    messages = list(
+        Message.objects.filter(instance_id=instance_id, visible_at__lte=now).order_by("id")[:MAX_MESSAGES_PER_EPISODE]
+    )
+    episode = EpisodePlan(instance, now)
+    episode.consume(messages)
+    episode.commit(worker_id)
+
+
+class EpisodePlan:
+    """What one episode will write, gathered before the transaction that writes it."""
+
+    def __init__(self, instance: Instance, now: datetime) -> None:
+        self.instance = instance
+        self.now = now
+        self.status = instance.status
+        self.fields: dict[str, Any] = {}
+        self.consumed_ids: list[int] = []
+        self.history: list[engine.HistoryEvent] = []
+        self.reset_history = False
+        self.outgoing: list[Message] = []
+        self.work_items: list[WorkItem] = []
+        self.children: list[Instance] = []
+
+    # Deciding what the messages mean.
+
+    def consume(self, messages: list[Message]) -> None:
+        if self.instance.is_terminal:
+            # Late answers and events for a finished instance have nobody to go to.
+            self.consumed_ids = [message.pk for message in messages]
+            return
+        events: list[engine.HistoryEvent] = []
+        for message in messages:
+            event = message.to_engine()
+            if message.execution_id and message.execution_id != self.instance.execution_id:
+                self.consumed_ids.append(message.pk)  # An answer to an earlier execution.
+            elif event.event_type == EventType.EXECUTION_TERMINATED:
+                self.consumed_ids = [m.pk for m in messages]
+                self._terminate(event)
+                return
+            elif event.event_type == EventType.EXECUTION_SUSPENDED:
+                self.consumed_ids.append(message.pk)
+                if self.status != OrchestrationStatus.SUSPENDED:
+                    self.history.append(ev.execution_suspended(self.now, event.data))
+                    self._set_status(OrchestrationStatus.SUSPENDED)
+            elif event.event_type == EventType.EXECUTION_RESUMED:
+                self.consumed_ids.append(message.pk)
+                if self.status == OrchestrationStatus.SUSPENDED:
+                    self.history.append(ev.execution_resumed(self.now, event.data))
+                    self._set_status(OrchestrationStatus.RUNNING)
+            elif self.status != OrchestrationStatus.SUSPENDED:
+                self.consumed_ids.append(message.pk)
+                events.append(event)
+        if events:
+            self._run_orchestrator(events)
+
+    def _run_orchestrator(self, new_events: list[engine.HistoryEvent]) -> None:
+        try:
+            orchestrator = registry.get(FunctionKind.ORCHESTRATOR, self.instance.name).func
+        except UnknownFunctionError as error:
+            self.history += [ev.orchestrator_started(self.now), *new_events]
+            self._finish(engine.Completion(OrchestrationStatus.FAILED, failure=FailureDetails.from_exception(error)))
+            return
+        past = [
+            row.to_engine() for row in HistoryEvent.objects.filter(instance_id=self.instance.pk).order_by("sequence")
+        ]
+        result = engine.execute(
+            orchestrator,
+            past,
+            [ev.orchestrator_started(self.now), *new_events],
+            instance_id=self.instance.pk,
+            http_poll_seconds=settings.PERDURA_HTTP_POLL_SECONDS,
+        )
+        completion = result.completion
+        try:
+            check_payload_size(result.custom_status, "the custom status")
+            for action in result.actions:
+                check_payload_size(getattr(action, "input", None) or getattr(action, "data", None), action.describe())
+            if completion is not None:
+                check_payload_size(completion.output, "the orchestrator's output")
+        except PayloadTooLargeError as error:
+            self.history += [ev.orchestrator_started(self.now), *new_events]
+            self._finish(engine.Completion(OrchestrationStatus.FAILED, failure=FailureDetails.from_exception(error)))
+            return
+        self.history += result.history
+        self.fields["custom_status"] = result.custom_status
+        if self.status == OrchestrationStatus.PENDING:
+            self._set_status(OrchestrationStatus.RUNNING)
+        for action in result.actions:
+            self._apply(action)
+        if completion is not None:
+            self._finish(completion, history_has_completion=True)
+
+    # Actions.
+
+    def _apply(self, action: act.Action) -> None:
+        execution_id = self.instance.execution_id
+        match action:
+            case act.ScheduleActivity() if is_known_activity(action.name):
+                self.work_items.append(
+                    WorkItem(
+                        instance_id=self.instance.pk,
+                        execution_id=execution_id,
+                        task_id=action.task_id,
+                        name=action.name,
+                        input=action.input,
+                        visible_at=self.now,
+                    )
+                )
+            case act.ScheduleActivity():
+                error = UnknownFunctionError(f"no activity named {action.name!r} is registered")
+                self._to_self(ev.task_failed(self.now, action.task_id, FailureDetails.from_exception(error)))
+            case act.CreateTimer():
+                event = ev.timer_fired(action.fire_at, action.task_id, action.fire_at)
+                self._to_self(event, visible_at=action.fire_at)
+            case act.CreateSubOrchestration():
+                self._start_child(action)
+            case act.SendEvent():
+                event = ev.event_raised(self.now, action.name, action.data)
+                self.outgoing.append(Message.for_event(action.instance_id, event, visible_at=self.now))
+
+    def _start_child(self, action: act.CreateSubOrchestration) -> None:
+        refusal = None
+        if not registry.has(FunctionKind.ORCHESTRATOR, action.name):
+            refusal = UnknownFunctionError(f"no orchestrator named {action.name!r} is registered")
+        else:
+            existing = Instance.objects.filter(pk=action.instance_id).only("runtime_status").first()
+            if existing is not None and not existing.is_terminal:
+                refusal = ValueError(f"an instance with id {action.instance_id!r} already exists and is not finished")
+        if refusal is not None:
+            event = ev.sub_orchestration_failed(self.now, action.task_id, FailureDetails.from_exception(refusal))
+            self._to_self(event)
+            return
+        child = new_instance_row(
+            action.instance_id,
+            action.name,
+            action.input,
+            version=action.version or "",
+            parent_instance_id=self.instance.pk,
+            parent_task_id=action.task_id,
+            now=self.now,
+        )
+        self.children.append(child)
+        started = ev.execution_started(
+            self.now,
+            action.name,
+            action.input,
+            version=action.version,
+            parent_instance_id=self.instance.pk,
+            parent_task_id=action.task_id,
+        )
+        self.outgoing.append(Message.for_event(child.pk, started))
+
+    def _to_self(self, event: engine.HistoryEvent, visible_at: datetime | None = None) -> None:
+        message = Message.for_event(
+            self.instance.pk, event, execution_id=self.instance.execution_id, visible_at=visible_at or self.now
+        )
+        self.outgoing.append(message)
+
+    # Endings.
+
+    def _finish(self, completion: engine.Completion, history_has_completion: bool = False) -> None:
+        if completion.status == OrchestrationStatus.CONTINUED_AS_NEW:
+            self._continue_as_new(completion)
+            return
+        if not history_has_completion:
+            self.history.append(
+                ev.execution_completed(self.now, completion.status, completion.output, completion.failure)
+            )
+        self._set_status(completion.status)
+        self.fields["output"] = completion.output
+        self.fields["failure"] = completion.failure.to_dict() if completion.failure else None
+        self.fields["completed_at"] = self.now
+        self._notify_parent(completion.output, completion.failure)
+
+    def _terminate(self, event: engine.HistoryEvent) -> None:
+        self.history += [
+            ev.execution_terminated(self.now, event.data),
+            ev.execution_completed(self.now, OrchestrationStatus.TERMINATED, event.data),
+        ]
+        self._set_status(OrchestrationStatus.TERMINATED)
+        self.fields.update(output=event.data, completed_at=self.now)
+        reason = loads(event.data)
+        failure = FailureDetails("Terminated", f"the sub-orchestration was terminated: {reason or 'no reason given'}")
+        self._notify_parent(None, failure)
+
+    def _continue_as_new(self, completion: engine.Completion) -> None:
+        self.reset_history = True
+        self.history = []
+        new_execution_id = uuid.uuid4().hex
+        self.instance.execution_id = new_execution_id
+        self._set_status(OrchestrationStatus.CONTINUED_AS_NEW)
+        self.fields.update(execution_id=new_execution_id, input=completion.new_input, output=None, failure=None)
+        # Answers to the old execution's calls still waiting in the inbox are now stale.
+        self.outgoing = [message for message in self.outgoing if not message.execution_id]
+        self.work_items = []
+        started = ev.execution_started(
+            self.now,
+            self.instance.name,
+            completion.new_input,
+            version=self.instance.version or None,
+            parent_instance_id=self.instance.parent_instance_id,
+            parent_task_id=self.instance.parent_task_id,
+        )
+        self.outgoing.append(Message.for_event(self.instance.pk, started))
+        for event in completion.carryover_events:
+            self.outgoing.append(Message.for_event(self.instance.pk, event, visible_at=self.now))
+
+    def _notify_parent(self, output: str | None, failure: FailureDetails | None) -> None:
+        parent_id, task_id = self.instance.parent_instance_id, self.instance.parent_task_id
+        if not parent_id or task_id is None:
+            return
+        if failure is None:
+            event = ev.sub_orchestration_completed(self.now, task_id, output)
+        else:
+            event = ev.sub_orchestration_failed(self.now, task_id, failure)
+        self.outgoing.append(Message.for_event(parent_id, event))
+
+    def _set_status(self, status: OrchestrationStatus) -> None:
+        self.status = status
+        self.fields["runtime_status"] = status.value
+
+    # Writing it all.
+
+    def commit(self, worker_id: str) -> None:
+        instance_id = self.instance.pk
+        with transaction.atomic():
+            lock_instances([instance_id, *(m.instance_id for m in self.outgoing), *(c.pk for c in self.children)])
+            if not Instance.objects.filter(pk=instance_id, lease_owner=worker_id).exists():
+                raise LeaseLostError(instance_id)
+            if self.consumed_ids:
+                deleted, _ = Message.objects.filter(pk__in=self.consumed_ids).delete()
+                if deleted != len(self.consumed_ids):
+                    raise LeaseLostError(instance_id)
+            sequence = self.instance.history_length
+            if self.reset_history:
+                HistoryEvent.objects.filter(instance_id=instance_id).delete()
+                sequence = 0
+            execution_id = self.fields.get("execution_id", self.instance.execution_id)
+            HistoryEvent.objects.bulk_create(
+                HistoryEvent.from_engine(instance_id, execution_id, sequence + offset, event)
+                for offset, event in enumerate(self.history)
+            )
+            for child in self.children:
+                replace_instance(child)
+            WorkItem.objects.bulk_create(self.work_items)
+            deliver(self.outgoing)
+            Instance.objects.filter(pk=instance_id).update(
+                **self.fields,
+                history_length=sequence + len(self.history),
+                next_message_at=self._next_message_at(),
+                updated_at=self.now,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            if self.work_items:
+                notify_on_commit(ACTIVITIES)
+
+    def _next_message_at(self) -> datetime | None:
+        inbox = Message.objects.filter(instance_id=self.instance.pk)
+        if self.status == OrchestrationStatus.SUSPENDED:
+            # While suspended only control messages are worth waking up for.
+            inbox = inbox.filter(event_type__in=CONTROL_EVENTS)
+        return inbox.aggregate(earliest=Min("visible_at"))["earliest"]
+
+
+def new_instance_row(
+    instance_id: str,
+    name: str,
+    input: str | None,
+    *,
+    version: str = "",
+    parent_instance_id: str | None = None,
+    parent_task_id: int | None = None,
+    now: datetime | None = None,
+) -> Instance:
+    now = now or timezone.now()
+    return Instance(
+        instance_id=instance_id,
+        name=name,
+        version=version,
+        execution_id=uuid.uuid4().hex,
+        runtime_status=OrchestrationStatus.PENDING,
+        input=input,
+        parent_instance_id=parent_instance_id,
+        parent_task_id=parent_task_id,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def replace_instance(instance: Instance) -> None:
+    """Write a new instance row, first clearing out a finished instance of the same id."""
+    instance_id = instance.pk
+    HistoryEvent.objects.filter(instance_id=instance_id).delete()
+    Message.objects.filter(instance_id=instance_id).delete()
+    WorkItem.objects.filter(instance_id=instance_id).delete()
+    Instance.objects.filter(pk=instance_id).delete()
+    instance.save(force_insert=True)

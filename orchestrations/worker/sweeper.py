@@ -1,0 +1,87 @@
+"""The sweeper: finds work nobody was woken for and wakes a worker for it.
+
+Due timers, work whose lease expired with a dead worker and work whose wake-up was lost all
+look the same from here: ready rows in the database. The sweeper also records the worker
+process's heartbeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from django.db import DatabaseError, connection
+from django.db.models import Q
+from django.utils import timezone
+
+from ..dispatch import ACTIVITIES, ORCHESTRATIONS, notify
+from ..models import Instance, WorkerHeartbeat, WorkItem
+
+logger = logging.getLogger(__name__)
+
+
+def ready_queues() -> list[str]:
+    now = timezone.now()
+    lease_free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    ready = []
+    if Instance.objects.filter(lease_free, next_message_at__lte=now).exists():
+        ready.append(ORCHESTRATIONS)
+    if WorkItem.objects.filter(lease_free, visible_at__lte=now).exists():
+        ready.append(ACTIVITIES)
+    return ready
+
+
+def sweep() -> list[str]:
+    queues = ready_queues()
+    for queue in queues:
+        notify(queue)
+    return queues
+
+
+def beat(worker_key: str, mode: str, queues: dict[str, int]) -> None:
+    WorkerHeartbeat.objects.update_or_create(
+        worker_id=worker_key,
+        defaults={
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "mode": mode,
+            "queues": queues,
+            "last_seen": timezone.now(),
+        },
+    )
+
+
+class Sweeper(threading.Thread):
+    """Sweeps every ``interval`` seconds and beats every ``heartbeat_interval``."""
+
+    def __init__(self, interval: float, heartbeat_interval: float, mode: str, queues: dict[str, int]) -> None:
+        super().__init__(name="perdura-sweeper", daemon=True)
+        self.interval = interval
+        self.heartbeat_interval = heartbeat_interval
+        self.mode = mode
+        self.queues = queues
+        self.worker_key = f"{socket.gethostname()}:{os.getpid()}"
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        last_beat = 0.0
+        try:
+            while not self.stopping.is_set():
+                try:
+                    now = timezone.now().timestamp()
+                    if now - last_beat >= self.heartbeat_interval:
+                        beat(self.worker_key, self.mode, self.queues)
+                        last_beat = now
+                    sweep()
+                except DatabaseError:
+                    logger.warning("sweep failed; trying again", exc_info=True)
+                    connection.close()
+                self.stopping.wait(self.interval)
+        finally:
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_key).delete()
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
