@@ -76,6 +76,8 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests run on a file too: worker threads need their own connections to the same database.
+    _database["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 elif _database["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(f"DATABASE_URL must name PostgreSQL or SQLite; got {_database['ENGINE']!r}")
@@ -124,7 +126,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+# Serve static files straight from the apps, so the embedded mode needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,66 @@
+"""``manage.py serve``: the console on Daphne, with the in-process workers in the embedded mode."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from daphne.endpoints import build_endpoint_description_strings
+from daphne.server import Server
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from functions.services import sync_registry
+
+
+class Command(BaseCommand):
+    help = "Serve Perdura on Daphne (HOST/PORT); in the embedded mode also run the workers in-process."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=None)
+        parser.add_argument("--no-workers", action="store_true", help="do not run in-process workers")
+
+    def handle(self, *args, **options) -> None:
+        port = options["port"] or _port_from_env()
+        sync_registry()
+        self._ensure_admin(options["host"], port)
+        workers = None
+        if settings.PERDURA_WORKERS == "inprocess" and not options["no_workers"]:
+            from orchestrations.worker.inprocess import InProcessWorkers
+
+            workers = InProcessWorkers()
+            workers.start()
+        from consoleapp.asgi import application
+
+        self.stdout.write(f"Perdura is serving http://{options['host']}:{port}/ ({settings.PERDURA_WORKERS} workers)")
+        try:
+            Server(application, endpoints=build_endpoint_description_strings(host=options["host"], port=port)).run()
+        finally:
+            if workers is not None:
+                workers.stop()
+
+    def _ensure_admin(self, host: str, port: int) -> None:
+        users = get_user_model()
+        if users.objects.filter(is_superuser=True).exists():
+            return
+        password = secrets.token_urlsafe(12)
+        users.objects.create_superuser("admin", "", password)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nFirst start: log in at http://{host}:{port}/ as admin / {password}\n"
+                "(shown once; change it with `python manage.py changepassword admin`)\n"
+            )
+        )
+
+
+def _port_from_env() -> int:
+    raw = os.environ.get("PORT", "8000")
+    try:
+        port = int(raw)
+    except ValueError:
+        raise CommandError(f"PORT must be a port number; got {raw!r}") from None
+    if not 0 < port < 65536:
+        raise CommandError(f"PORT must be between 1 and 65535; got {port}")
+    return port

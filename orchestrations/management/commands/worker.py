@@ -1,0 +1,112 @@
+"""``manage.py worker``: the production worker process.
+
+It runs one Celery worker per engine queue as child processes (so each queue has its own
+concurrency), and a sweeper that wakes them for due timers, expired leases and lost
+wake-ups. Children die with their parent, so killing this process stops all of its work.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from functions.services import sync_registry
+from orchestrations.dispatch import ACTIVITIES, ORCHESTRATIONS, celery_queue_name
+from orchestrations.worker.sweeper import Sweeper
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass  # Not Linux: children outlive a killed parent until their broker connection drops.
+
+
+class Command(BaseCommand):
+    help = "Run Perdura's Celery workers (one pool per queue) and the sweeper."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--orchestration-concurrency", type=int, default=2, metavar="N")
+        parser.add_argument("--activity-concurrency", type=int, default=4, metavar="N")
+        parser.add_argument("--pool", choices=["prefork", "threads", "solo"], default="prefork")
+        parser.add_argument("--loglevel", default="WARNING", help="Celery log level (INFO logs every wake-up)")
+
+    def handle(self, *args, **options) -> None:
+        if settings.PERDURA_WORKERS != "celery":
+            raise CommandError(
+                "manage.py worker runs Celery workers and needs REDIS_URL; in the embedded mode "
+                "`manage.py serve` (make run) runs the workers in-process"
+            )
+        concurrency = {
+            ORCHESTRATIONS: options["orchestration_concurrency"],
+            ACTIVITIES: options["activity_concurrency"],
+        }
+        if min(concurrency.values()) < 1:
+            raise CommandError("concurrency must be at least 1")
+        sync_registry()
+        children = [self._spawn(queue, count, options) for queue, count in concurrency.items()]
+        sweeper = Sweeper(settings.PERDURA_POLL_SECONDS, settings.PERDURA_WORKER_HEARTBEAT_SECONDS, "celery", concurrency)
+        sweeper.start()
+        stopping = False
+
+        def stop(signum, frame) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        exit_code = 0
+        try:
+            while not stopping:
+                exited = [child for child in children if child.poll() is not None]
+                if exited:
+                    self.stderr.write(f"a worker process exited with status {exited[0].returncode}; stopping")
+                    exit_code = 1
+                    break
+                time.sleep(0.5)
+        finally:
+            sweeper.stop()
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        if exit_code:
+            sys.exit(exit_code)
+
+    def _spawn(self, queue: str, concurrency: int, options) -> subprocess.Popen:
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "consoleapp",
+            "worker",
+            "-Q",
+            celery_queue_name(queue),
+            "-c",
+            str(concurrency),
+            "-P",
+            options["pool"],
+            "-n",
+            f"{queue}.{os.getpid()}@%h",
+            "-l",
+            options["loglevel"],
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        self.stdout.write(f"starting the {queue} worker: {concurrency} x {options['pool']}")
+        return subprocess.Popen(command, preexec_fn=_die_with_parent)

@@ -1,0 +1,110 @@
+"""Shared fixtures: the workers that run orchestrations during end-to-end tests.
+
+In the embedded mode (no REDIS_URL) the workers are in-process threads; with
+PERDURA_WORKERS=celery (CI's second run) they are real ``manage.py worker`` processes against
+the test database, so the same tests cover both deployments.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+import tests.function_apps  # noqa: F401  (registers the test function apps in this process)
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_FUNCTION_APPS = "samples,tests.function_apps"
+
+
+def is_celery_mode() -> bool:
+    return settings.PERDURA_WORKERS == "celery"
+
+
+def database_url() -> str:
+    """A URL for the database the tests are using now (the test database, not the configured one)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """A ``manage.py worker`` process against the test database; it can be killed and restarted."""
+
+    def __init__(self, extra_env: dict[str, str] | None = None, *args: str) -> None:
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "PERDURA_FUNCTION_APPS": TEST_FUNCTION_APPS,
+            "PERDURA_POLL_SECONDS": "0.2",
+            **(extra_env or {}),
+        }
+        self.args = args
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "worker", "--loglevel", "WARNING", *self.args],
+            cwd=REPO,
+            env=self.env,
+            start_new_session=True,
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the parent and its Celery children, mid-work."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def workers(transactional_db) -> Iterator[object]:
+    """Workers running in the background for the duration of a test."""
+    if is_celery_mode():
+        process = WorkerProcess().start()
+        yield process
+        process.stop()
+    else:
+        from orchestrations.worker.inprocess import InProcessWorkers
+
+        settings.PERDURA_POLL_SECONDS = 0.05
+        try:
+            in_process = InProcessWorkers()
+            in_process.start()
+            yield in_process
+            in_process.stop()
+        finally:
+            settings.PERDURA_POLL_SECONDS = 1.0
+
+
+def wait_until(condition, timeout: float = 30.0, interval: float = 0.05, message: str = "condition"):
+    """Poll ``condition`` until it returns something truthy; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")
