@@ -75,7 +75,8 @@ class OrchestrationContext:
         self, name: str, retry_options: RetryOptions, input_: Any = None, instance_id: str | None = None
     ) -> Task:
         _check_retry_options(retry_options)
-        # Every attempt runs under one child id, fixed before the first attempt.
+        # A child id given here is checked once and used by every attempt; without one, each
+        # attempt gets its own "{instance_id}:{task_id}", as in the Durable Task Framework.
         child_id = self._child_instance_id(instance_id)
         return RetryableTask(
             self._episode, retry_options, lambda: self._schedule_sub_orchestration(name, input_, child_id)

@@ -103,7 +103,7 @@ class Episode:
             for position, event in enumerate(past_events):
                 self._apply(event)
                 if self.completion is not None:
-                    self._check_nothing_scheduled_after(past_events[position + 1 :])
+                    self._check_replayed_completion(past_events[position + 1 :])
                     break
             self.is_replaying = False
             consumed = 0
@@ -146,12 +146,7 @@ class Episode:
 
     def _on_orchestrator_started(self, event: HistoryEvent) -> None:
         self.current_utc_datetime = event.timestamp
-        if self._pending_actions:
-            task_id, action = next(iter(self._pending_actions.items()))
-            raise NonDeterminismError(
-                f"Non-deterministic orchestrator: the code now makes {action.describe()} at sequence number "
-                f"{task_id}, but the history has no such call there"
-            )
+        self._check_calls_recorded()
 
     def _on_execution_started(self, event: HistoryEvent) -> None:
         self.name = event.name
@@ -255,17 +250,36 @@ class Episode:
         self.completion = Completion(OrchestrationStatus.COMPLETED, output=serialized)
 
     def _fail_with(self, error: BaseException) -> None:
+        # The generator is left as it is, not closed: a ``finally`` in orchestrator code must not
+        # get to make durable calls (or yield) after the orchestration has failed.
         self.completion = Completion(OrchestrationStatus.FAILED, failure=FailureDetails.from_exception(error))
-        if self._generator is not None:
-            self._generator.close()
 
-    def _check_nothing_scheduled_after(self, remaining: Sequence[HistoryEvent]) -> None:
-        later = next((e for e in remaining if e.event_type in ev.SCHEDULING_EVENTS), None)
-        if later is not None:
+    def _check_calls_recorded(self) -> None:
+        """Every call the code made in a replayed episode must be in that episode's history."""
+        if self._pending_actions:
+            task_id, action = next(iter(self._pending_actions.items()))
             raise NonDeterminismError(
-                f"Non-deterministic orchestrator: the code now finishes, but the history goes on with "
-                f"{act.describe_event(later)} at sequence number {later.task_id}"
+                f"Non-deterministic orchestrator: the code now makes {action.describe()} at sequence number "
+                f"{task_id}, but the history has no such call there"
             )
+
+    def _check_replayed_completion(self, remaining: Sequence[HistoryEvent]) -> None:
+        """The code finished while replaying. The calls it made on its way out (a send_event
+        just before returning) are recorded after the event that finished it, in the same
+        episode, and must match; a call recorded in a later episode means the code now
+        finishes early."""
+        in_finishing_episode = True
+        for event in remaining:
+            if event.event_type == EventType.ORCHESTRATOR_STARTED:
+                in_finishing_episode = False
+            elif event.event_type in ev.SCHEDULING_EVENTS:
+                if not (in_finishing_episode and event.task_id in self._pending_actions):
+                    raise NonDeterminismError(
+                        f"Non-deterministic orchestrator: the code now finishes, but the history goes on with "
+                        f"{act.describe_event(event)} at sequence number {event.task_id}"
+                    )
+                self._on_scheduling_event(event)
+        self._check_calls_recorded()
 
     def _carryover(self, unconsumed: Iterable[HistoryEvent]) -> list[HistoryEvent]:
         _, save_events = self._continue_as_new or (None, False)

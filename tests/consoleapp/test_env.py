@@ -9,7 +9,7 @@ from consoleapp.env import env_bool, env_choice, env_float, env_int, env_list
 def test_env_int_names_the_variable_and_the_bad_value(monkeypatch):
     monkeypatch.setenv("PERDURA_BATCH_SIZE", "many")
 
-    with pytest.raises(ImproperlyConfigured, match="PERDURA_BATCH_SIZE.*'many'"):
+    with pytest.raises(ImproperlyConfigured, match=r"PERDURA_BATCH_SIZE.*'many'"):
         env_int("PERDURA_BATCH_SIZE", 50)
 
 

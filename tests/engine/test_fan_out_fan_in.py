@@ -75,6 +75,20 @@ def test_task_all_of_no_tasks_completes_at_once_with_an_empty_list():
     assert run.output == 0
 
 
+def test_task_all_of_tasks_already_completed_resumes_at_once_with_results_in_order():
+    def orchestrator(ctx):
+        yield ctx.call_activity("Prepare")
+        return (yield ctx.task_all([ctx.wait_for_external_event(name) for name in ("First", "Second")]))
+
+    run = OrchestrationRun(orchestrator)
+    run.run_episode()
+    run.raise_event("Second", 2).raise_event("First", 1).run_episode()
+
+    run.complete_activity(0).run_episode()
+
+    assert run.output == [1, 2]
+
+
 def test_task_all_mixes_activities_timers_and_external_events():
     def orchestrator(ctx):
         results = yield ctx.task_all(

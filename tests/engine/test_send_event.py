@@ -74,3 +74,20 @@ def test_send_event_with_a_non_serializable_payload_fails_the_instance():
 
     assert run.failure.error_type == "orchestrations.engine.serialization.SerializationError"
     assert run.failure.message.startswith("the event data is not JSON-serializable")
+
+
+def test_send_event_just_before_returning_replays_without_a_non_determinism_error():
+    def orchestrator(ctx):
+        total = yield ctx.call_activity("Work")
+        ctx.send_event("checkout-9", "Done", total)
+        return total
+
+    run = OrchestrationRun(orchestrator)
+    run.run_episode()
+    run.complete_activity(0, 5).run_episode()
+
+    replayed = run.replay()
+
+    assert replayed.actions == []
+    assert replayed.completion.status == OrchestrationStatus.COMPLETED
+    assert replayed.completion.output == "5"

@@ -127,6 +127,21 @@ def test_failed_child_is_retried_after_the_retry_interval_under_the_given_id():
     assert run.output == 9.5
 
 
+def test_each_retried_child_gets_its_own_deterministic_id_when_none_is_given():
+    def orchestrator(ctx):
+        options = RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=2)
+        yield ctx.call_sub_orchestrator_with_retry("PriceBasket", options)
+
+    run = OrchestrationRun(orchestrator)
+    first = run.run_episode()
+    run.fail_sub_orchestration(0, RuntimeError("busy")).run_episode()
+
+    retry = run.fire_timer(1).run_episode()
+
+    assert first.actions[0].instance_id == f"{INSTANCE_ID}:0"
+    assert retry.actions[0].instance_id == f"{INSTANCE_ID}:2"
+
+
 def test_child_retries_exhausted_fail_the_parent_with_the_last_failure():
     def orchestrator(ctx):
         options = RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=2)

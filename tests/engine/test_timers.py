@@ -105,8 +105,8 @@ def approval_with_timeout(ctx):
         return "escalated"
     timeout.cancel()
     yield ctx.call_activity("Ship")
-    done = ctx.wait_for_external_event("Delivered")
-    return (yield done)
+    delivered = yield ctx.wait_for_external_event("Delivered")
+    return {"delivered": delivered, "timeout_completed": timeout.is_completed}
 
 
 def test_timeout_timer_wins_the_race_when_no_event_arrives():
@@ -119,17 +119,19 @@ def test_timeout_timer_wins_the_race_when_no_event_arrives():
     assert run.output == "escalated"
 
 
-def test_cancelled_timer_firing_later_does_not_resume_the_orchestrator():
+def test_cancelled_timer_firing_later_neither_resumes_the_orchestrator_nor_completes():
     run = OrchestrationRun(approval_with_timeout)
     run.run_episode()
     shipped = run.raise_event("Approval", True).run_episode()
     run.complete_activity(1).run_episode()
 
     after_fire = run.fire_timer(0).run_episode()
+    run.raise_event("Delivered", "signed").run_episode()
 
     assert shipped.actions == [ScheduleActivity(1, "Ship")]
     assert after_fire.actions == []
     assert after_fire.completion is None
+    assert run.output == {"delivered": "signed", "timeout_completed": False}
 
 
 def test_orchestrator_goes_on_after_cancelling_a_timer():
@@ -140,7 +142,7 @@ def test_orchestrator_goes_on_after_cancelling_a_timer():
 
     run.raise_event("Delivered", "signed by J. Doe").run_episode()
 
-    assert run.output == "signed by J. Doe"
+    assert run.output["delivered"] == "signed by J. Doe"
 
 
 def test_cancelling_a_timer_that_has_fired_fails_with_value_error():

@@ -46,8 +46,14 @@ exit status:
 """
 
 
-class _HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Django's option order, with the examples and exit statuses kept as written."""
+class _HelpFormatter(DjangoHelpFormatter):
+    """Django's option order; prose is wrapped to the terminal, but a text laid out in lines
+    (the examples and exit statuses) is printed as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 class _SubcommandParser(CommandParser):
@@ -130,7 +136,7 @@ class Command(BaseCommand):
                 name,
                 help=summary,
                 description=f"{summary}. {description}".strip(),
-                formatter_class=argparse.RawDescriptionHelpFormatter,
+                formatter_class=_HelpFormatter,
             )
 
         start = action(

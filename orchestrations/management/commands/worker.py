@@ -7,6 +7,7 @@ wake-ups. Children die with their parent, so killing this process stops all of i
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -25,10 +26,9 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    try:
+    # Off Linux there is no prctl: children then outlive a killed parent until they notice.
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass  # Not Linux: children outlive a killed parent until their broker connection drops.
 
 
 class Command(BaseCommand):
@@ -54,7 +54,9 @@ class Command(BaseCommand):
             raise CommandError("concurrency must be at least 1")
         sync_registry()
         children = [self._spawn(queue, count, options) for queue, count in concurrency.items()]
-        sweeper = Sweeper(settings.PERDURA_POLL_SECONDS, settings.PERDURA_WORKER_HEARTBEAT_SECONDS, "celery", concurrency)
+        sweeper = Sweeper(
+            settings.PERDURA_POLL_SECONDS, settings.PERDURA_WORKER_HEARTBEAT_SECONDS, "celery", concurrency
+        )
         sweeper.start()
         stopping = False
 
