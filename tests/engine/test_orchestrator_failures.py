@@ -145,22 +145,21 @@ def test_task_all_of_something_that_is_not_a_task_fails_the_instance():
     assert run.failure.message == "task_all and task_any take tasks, not str"
 
 
-def test_generator_is_closed_when_the_instance_fails():
-    closed = []
-
+def test_a_finally_block_cannot_make_durable_calls_once_the_instance_has_failed():
     def orchestrator(ctx):
         try:
             yield ctx.call_activity("Work")
             yield "oops"
         finally:
-            closed.append(True)
+            ctx.call_activity("Cleanup")
 
     run = OrchestrationRun(orchestrator)
     run.run_episode()
 
-    run.complete_activity(0).run_episode()
+    result = run.complete_activity(0).run_episode()
 
-    assert closed == [True]
+    assert run.status == OrchestrationStatus.FAILED
+    assert result.actions == []
 
 
 def test_plain_function_orchestrator_completes_with_its_return_value():
