@@ -64,7 +64,7 @@ class FunctionApp:
 
     def _decorator(self, kind: FunctionKind, func: F | None, name: str | None) -> Any:
         def register(target: F) -> F:
-            function = RegisteredFunction(self.name, name or target.__name__, kind, target)
+            function = RegisteredFunction(self.name, _normalized(kind, name or target.__name__), kind, target)
             registry.add_function(self, function)
             return target
 
@@ -100,16 +100,21 @@ class Registry:
 
     def get(self, kind: FunctionKind, name: str) -> RegisteredFunction:
         try:
-            return self._functions[(kind, name)]
+            return self._functions[(kind, _normalized(kind, name))]
         except KeyError:
             known = ", ".join(sorted(n for k, n in self._functions if k == kind)) or "none"
             raise UnknownFunctionError(f"no {kind} named {name!r} is registered (known: {known})") from None
 
     def has(self, kind: FunctionKind, name: str) -> bool:
-        return (kind, name) in self._functions
+        return (kind, _normalized(kind, name)) in self._functions
 
     def names(self, kind: FunctionKind) -> list[str]:
         return sorted(name for k, name in self._functions if k == kind)
+
+
+def _normalized(kind: FunctionKind, name: str) -> str:
+    # Entity names are case-insensitive, as in Durable Functions: `Account` is `account`.
+    return name.lower() if kind == FunctionKind.ENTITY else name
 
 
 registry = Registry()

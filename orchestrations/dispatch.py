@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 
 ORCHESTRATIONS = "orchestrations"
 ACTIVITIES = "activities"
-QUEUES = (ORCHESTRATIONS, ACTIVITIES)
+ENTITIES = "entities"
+QUEUES = (ORCHESTRATIONS, ACTIVITIES, ENTITIES)
 
 
 def celery_queue_name(queue: str) -> str:

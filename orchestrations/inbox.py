@@ -1,18 +1,23 @@
-"""Delivering messages to instances' inboxes, the one way work reaches an orchestration.
+"""Delivering messages to inboxes, the one way work reaches an orchestration or an entity.
 
-Every transaction that writes to more than one instance row locks them first, in instance-id
-order, so two transactions never wait on each other in a cycle.
+An address is an instance id, or an entity id (``@name@key``). Every transaction that writes
+to more than one row of these tables locks them first in one global order, instance rows
+before entity rows and each by id, so two transactions never wait on each other in a cycle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.db.models import Q
 from django.utils import timezone
 
-from .dispatch import ORCHESTRATIONS, notify_on_commit
-from .engine import OrchestrationStatus
+from entities.models import Entity
+
+from .dispatch import ENTITIES, ORCHESTRATIONS, notify_on_commit
+from .engine import EntityId, OrchestrationStatus
+from .engine.entities import is_entity_address
 from .models import Instance, Message
 
 TERMINAL = [status.value for status in OrchestrationStatus if status.is_terminal]
@@ -20,7 +25,7 @@ TERMINAL = [status.value for status in OrchestrationStatus if status.is_terminal
 
 def lock_instances(instance_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
     """Lock these instance rows (in id order) and return their (runtime_status, execution_id)."""
-    ids = sorted(set(instance_ids))
+    ids = sorted({instance_id for instance_id in instance_ids if not is_entity_address(instance_id)})
     if not ids:
         return {}
     rows = (
@@ -32,25 +37,49 @@ def lock_instances(instance_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
     return {pk: (status, execution_id) for pk, status, execution_id in rows}
 
 
+def lock_entities(entity_ids: Iterable[str], *, create: bool = False) -> list[str]:
+    """Lock these entity rows (in id order), first creating those that do not exist if asked."""
+    ids = sorted({entity_id for entity_id in entity_ids if is_entity_address(entity_id)})
+    if not ids:
+        return []
+    if create:
+        rows = []
+        for entity_id in ids:
+            parsed = EntityId.parse(entity_id)
+            rows.append(Entity(entity_id=entity_id, name=parsed.name, key=parsed.key))
+        Entity.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(Entity.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
 def deliver(messages: Sequence[Message]) -> int:
-    """Add messages to their instances' inboxes inside the caller's transaction, dropping those
-    for an instance that does not exist, has finished, or has moved on to another execution.
-    Returns how many were delivered."""
+    """Add messages to their inboxes inside the caller's transaction. Messages for an instance
+    that does not exist, has finished, or has moved on to another execution are dropped; an
+    entity is created by its first message. Returns how many were delivered."""
     if not messages:
         return 0
-    targets = lock_instances(message.instance_id for message in messages)
-    deliverable = [message for message in messages if _is_deliverable(message, targets.get(message.instance_id))]
+    instances = lock_instances(message.instance_id for message in messages)
+    lock_entities((message.instance_id for message in messages), create=True)
+    deliverable = [
+        message
+        for message in messages
+        if is_entity_address(message.instance_id) or _is_deliverable(message, instances.get(message.instance_id))
+    ]
     Message.objects.bulk_create(deliverable)
-    earliest: dict[str, object] = {}
+    earliest: dict[str, datetime] = {}
     for message in deliverable:
         current = earliest.get(message.instance_id)
         earliest[message.instance_id] = message.visible_at if current is None else min(current, message.visible_at)
-    for instance_id, visible_at in sorted(earliest.items()):
-        Instance.objects.filter(pk=instance_id).filter(
+    for address, visible_at in sorted(earliest.items()):
+        model = Entity if is_entity_address(address) else Instance
+        model.objects.filter(pk=address).filter(
             Q(next_message_at__isnull=True) | Q(next_message_at__gt=visible_at)
         ).update(next_message_at=visible_at)
-    if any(message.visible_at <= timezone.now() for message in deliverable):
+    now = timezone.now()
+    due = {message.instance_id for message in deliverable if message.visible_at <= now}
+    if any(not is_entity_address(address) for address in due):
         notify_on_commit(ORCHESTRATIONS)
+    if any(is_entity_address(address) for address in due):
+        notify_on_commit(ENTITIES)
     return len(deliverable)
 
 

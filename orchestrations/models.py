@@ -113,6 +113,9 @@ class Message(models.Model):
     #: For answers to the instance's own calls: the execution that made them. Empty for
     #: messages meant for whichever execution is current (events, control messages).
     execution_id = models.CharField(max_length=32, blank=True, default="")
+    #: Who sent it: an instance or entity id, or empty for a client. A locked entity takes
+    #: messages from its lock holder only; the rest wait, each sender's in the order sent.
+    sender = models.CharField(max_length=300, blank=True, default="")
     event_type = models.CharField(max_length=50)
     event = models.JSONField()
     visible_at = models.DateTimeField()
@@ -126,10 +129,13 @@ class Message(models.Model):
         return f"{self.event_type} for {self.instance_id}"
 
     @classmethod
-    def for_event(cls, instance_id: str, event: EngineEvent, *, execution_id: str = "", visible_at=None) -> Message:
+    def for_event(
+        cls, instance_id: str, event: EngineEvent, *, execution_id: str = "", visible_at=None, sender: str = ""
+    ) -> Message:
         return cls(
             instance_id=instance_id,
             execution_id=execution_id,
+            sender=sender,
             event_type=str(event.event_type),
             event=event.to_dict(),
             visible_at=visible_at or event.timestamp,

@@ -78,7 +78,79 @@ class SendEvent:
         return events.event_sent(timestamp, self.task_id, self.instance_id, self.name, self.data)
 
 
-Action = ScheduleActivity | CreateTimer | CreateSubOrchestration | SendEvent
+@dataclass(frozen=True, slots=True)
+class CallEntity:
+    task_id: int
+    entity_id: str
+    operation: str
+    input: str | None = None
+
+    event_type = EventType.ENTITY_OPERATION_CALLED
+
+    def describe(self) -> str:
+        return f"call_entity({self.entity_id!r}, {self.operation!r})"
+
+    def to_event(self, timestamp: datetime) -> HistoryEvent:
+        return events.entity_operation_called(timestamp, self.task_id, self.entity_id, self.operation, self.input)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalEntity:
+    task_id: int
+    entity_id: str
+    operation: str
+    input: str | None = None
+    scheduled_time: datetime | None = None
+
+    event_type = EventType.ENTITY_OPERATION_SIGNALED
+
+    def describe(self) -> str:
+        return f"signal_entity({self.entity_id!r}, {self.operation!r})"
+
+    def to_event(self, timestamp: datetime) -> HistoryEvent:
+        return events.entity_operation_signaled(
+            timestamp, self.task_id, self.entity_id, self.operation, self.input, self.scheduled_time
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LockEntities:
+    task_id: int
+    entity_ids: tuple[str, ...]
+
+    event_type = EventType.ENTITY_LOCK_REQUESTED
+
+    def describe(self) -> str:
+        return f"lock_entities({', '.join(map(repr, self.entity_ids))})"
+
+    def to_event(self, timestamp: datetime) -> HistoryEvent:
+        return events.entity_lock_requested(timestamp, self.task_id, list(self.entity_ids))
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockEntities:
+    task_id: int
+    entity_ids: tuple[str, ...]
+
+    event_type = EventType.ENTITY_UNLOCK_SENT
+
+    def describe(self) -> str:
+        return f"release of the locks on {', '.join(map(repr, self.entity_ids))}"
+
+    def to_event(self, timestamp: datetime) -> HistoryEvent:
+        return events.entity_unlock_sent(timestamp, self.task_id, list(self.entity_ids))
+
+
+Action = (
+    ScheduleActivity
+    | CreateTimer
+    | CreateSubOrchestration
+    | SendEvent
+    | CallEntity
+    | SignalEntity
+    | LockEntities
+    | UnlockEntities
+)
 
 
 def describe_event(event: HistoryEvent) -> str:
@@ -92,6 +164,14 @@ def describe_event(event: HistoryEvent) -> str:
             return f"call_sub_orchestrator({event.name!r})"
         case EventType.EVENT_SENT:
             return f"send_event({event.details.get('instance_id')!r}, {event.name!r})"
+        case EventType.ENTITY_OPERATION_CALLED:
+            return f"call_entity({event.details.get('entity_id')!r}, {event.name!r})"
+        case EventType.ENTITY_OPERATION_SIGNALED:
+            return f"signal_entity({event.details.get('entity_id')!r}, {event.name!r})"
+        case EventType.ENTITY_LOCK_REQUESTED:
+            return f"lock_entities({', '.join(map(repr, event.details.get('entity_ids', [])))})"
+        case EventType.ENTITY_UNLOCK_SENT:
+            return f"release of the locks on {', '.join(map(repr, event.details.get('entity_ids', [])))}"
     return str(event.event_type)
 
 
@@ -102,4 +182,6 @@ def matches(action: Action, event: HistoryEvent) -> bool:
         return False
     if isinstance(action, CreateTimer):
         return True
+    if isinstance(action, CallEntity | SignalEntity | LockEntities | UnlockEntities):
+        return action.describe() == describe_event(event)
     return action.name == event.name

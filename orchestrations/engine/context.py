@@ -6,11 +6,12 @@ Names and parameters follow the Azure Functions Python SDK (``call_activity(name
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import actions as act
+from .entities import EntityId, canonical_lock_order
 from .ids import validate_instance_id
 from .retry import RetryOptions
 from .serialization import dumps, loads
@@ -135,6 +136,44 @@ class OrchestrationContext:
         }
         return HttpTask(self._episode, request, self._episode.http_poll_seconds)
 
+    # Entities.
+
+    def call_entity(self, entity_id: EntityId | str, operation_name: str, operation_input: Any = None) -> Task:
+        """Run an operation on an entity and wait for its result (or its error, raised here)."""
+        entity = str(EntityId.parse(entity_id))
+        _check_name(operation_name, "operation")
+        payload = dumps(operation_input, f"the input of {entity}.{operation_name}")
+        return self._episode.call_entity(entity, operation_name, payload)
+
+    def signal_entity(
+        self,
+        entity_id: EntityId | str,
+        operation_name: str,
+        operation_input: Any = None,
+        scheduled_time: datetime | None = None,
+    ) -> None:
+        """Send an operation to an entity without waiting for it, now or at ``scheduled_time``."""
+        entity = str(EntityId.parse(entity_id))
+        _check_name(operation_name, "operation")
+        payload = dumps(operation_input, f"the input of {entity}.{operation_name}")
+        self._episode.signal_entity(entity, operation_name, payload, scheduled_time)
+
+    def lock_entities(self, *entity_ids: EntityId | str | Iterable[EntityId | str]) -> Task:
+        """Lock entities for a critical section: ``with (yield ctx.lock_entities(a, b)):``.
+        The locks are released when the block ends, or when the orchestration ends."""
+        flattened: list[EntityId | str] = []
+        for entity_id in entity_ids:
+            if isinstance(entity_id, EntityId | str):
+                flattened.append(entity_id)
+            else:
+                flattened.extend(entity_id)
+        return self._episode.lock_entities(canonical_lock_order(flattened))
+
+    @property
+    def is_locked(self) -> bool:
+        """Whether the orchestration is inside a critical section."""
+        return self._episode.locks.in_critical_section
+
     def continue_as_new(self, input_: Any = None, save_events: bool = False) -> None:
         """Restart this instance with ``input_`` and a fresh history once the orchestrator returns;
         with ``save_events``, events raised but not yet waited for are kept for the next execution."""
@@ -154,6 +193,7 @@ class OrchestrationContext:
 
     def _schedule_sub_orchestration(self, name: str, input_: Any, instance_id: str | None) -> CompletableTask:
         _check_name(name, "orchestrator")
+        self._episode.locks.check_can_start_sub_orchestration()
         payload = dumps(input_, f"the input of sub-orchestration {name!r}")
         task = CompletableTask(-1, f"Sub-orchestration {name!r}")
 

@@ -34,6 +34,13 @@ class EventType(StrEnum):
     SUB_ORCHESTRATION_CREATED = "SubOrchestrationInstanceCreated"
     SUB_ORCHESTRATION_COMPLETED = "SubOrchestrationInstanceCompleted"
     SUB_ORCHESTRATION_FAILED = "SubOrchestrationInstanceFailed"
+    ENTITY_OPERATION_CALLED = "EntityOperationCalled"
+    ENTITY_OPERATION_SIGNALED = "EntityOperationSignaled"
+    ENTITY_LOCK_REQUESTED = "EntityLockRequested"
+    ENTITY_UNLOCK_SENT = "EntityUnlockSent"
+    ENTITY_OPERATION_COMPLETED = "EntityOperationCompleted"
+    ENTITY_OPERATION_FAILED = "EntityOperationFailed"
+    ENTITY_LOCK_GRANTED = "EntityLockGranted"
 
 
 #: Events the orchestrator itself produces by making a durable call. Replay checks each of
@@ -44,6 +51,10 @@ SCHEDULING_EVENTS = frozenset(
         EventType.TIMER_CREATED,
         EventType.SUB_ORCHESTRATION_CREATED,
         EventType.EVENT_SENT,
+        EventType.ENTITY_OPERATION_CALLED,
+        EventType.ENTITY_OPERATION_SIGNALED,
+        EventType.ENTITY_LOCK_REQUESTED,
+        EventType.ENTITY_UNLOCK_SENT,
     }
 )
 
@@ -204,3 +215,56 @@ def sub_orchestration_failed(timestamp: datetime, task_id: int, failure: Failure
         task_id=task_id,
         details={"failure": failure.to_dict()},
     )
+
+
+def entity_operation_called(
+    timestamp: datetime, task_id: int, entity_id: str, operation: str, input: str | None = None
+) -> HistoryEvent:
+    return HistoryEvent(
+        EventType.ENTITY_OPERATION_CALLED,
+        timestamp,
+        task_id=task_id,
+        name=operation,
+        data=input,
+        details={"entity_id": entity_id},
+    )
+
+
+def entity_operation_signaled(
+    timestamp: datetime,
+    task_id: int,
+    entity_id: str,
+    operation: str,
+    input: str | None = None,
+    scheduled_time: datetime | None = None,
+) -> HistoryEvent:
+    details = {"entity_id": entity_id, "scheduled_time": scheduled_time.isoformat() if scheduled_time else None}
+    return HistoryEvent(
+        EventType.ENTITY_OPERATION_SIGNALED, timestamp, task_id=task_id, name=operation, data=input, details=details
+    )
+
+
+def entity_lock_requested(timestamp: datetime, task_id: int, entity_ids: list[str]) -> HistoryEvent:
+    return HistoryEvent(
+        EventType.ENTITY_LOCK_REQUESTED, timestamp, task_id=task_id, details={"entity_ids": list(entity_ids)}
+    )
+
+
+def entity_unlock_sent(timestamp: datetime, task_id: int, entity_ids: list[str]) -> HistoryEvent:
+    return HistoryEvent(
+        EventType.ENTITY_UNLOCK_SENT, timestamp, task_id=task_id, details={"entity_ids": list(entity_ids)}
+    )
+
+
+def entity_operation_completed(timestamp: datetime, task_id: int, result: str | None = None) -> HistoryEvent:
+    return HistoryEvent(EventType.ENTITY_OPERATION_COMPLETED, timestamp, task_id=task_id, data=result)
+
+
+def entity_operation_failed(timestamp: datetime, task_id: int, failure: FailureDetails) -> HistoryEvent:
+    return HistoryEvent(
+        EventType.ENTITY_OPERATION_FAILED, timestamp, task_id=task_id, details={"failure": failure.to_dict()}
+    )
+
+
+def entity_lock_granted(timestamp: datetime, task_id: int) -> HistoryEvent:
+    return HistoryEvent(EventType.ENTITY_LOCK_GRANTED, timestamp, task_id=task_id)

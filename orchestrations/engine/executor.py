@@ -19,6 +19,7 @@ from typing import Any
 
 from . import actions as act
 from . import events as ev
+from .entities import LockState
 from .events import EventType, HistoryEvent
 from .failures import FailureDetails, NonDeterminismError
 from .http import HTTP_ACTIVITY_NAME
@@ -94,6 +95,8 @@ class Episode:
         self._generator: Generator[Task, Any, Any] | None = None
         self._current_task: Task | None = None
         self._continue_as_new: tuple[str | None, bool] | None = None
+        self.locks = LockState(self)
+        self._entity_calls: dict[int, str] = {}
 
     # The run loop.
 
@@ -188,6 +191,19 @@ class Episode:
         task = self._open_tasks.pop(event.task_id, None)
         if task is not None:
             task.fail_from(event.failure)
+            self._resume()
+
+    def _on_entity_call_answered(self, event: HistoryEvent) -> None:
+        self.locks.calls_in_flight.discard(self._entity_calls.pop(event.task_id, ""))
+        if event.event_type == EventType.ENTITY_OPERATION_COMPLETED:
+            self._on_task_completed(event)
+        else:
+            self._on_task_failed(event)
+
+    def _on_lock_granted(self, event: HistoryEvent) -> None:
+        task = self._open_tasks.pop(event.task_id, None)
+        if task is not None:
+            task.complete(self.locks.granted())
             self._resume()
 
     def _on_timer_fired(self, event: HistoryEvent) -> None:
@@ -321,6 +337,31 @@ class Episode:
             self._event_waiters.setdefault(key, deque()).append(task)
         return task
 
+    def call_entity(self, entity_id: str, operation: str, payload: str | None) -> CompletableTask:
+        self.locks.check_can_call(entity_id)
+        task = CompletableTask(-1, f"Entity operation {operation!r} on {entity_id}")
+        self.schedule(lambda task_id: act.CallEntity(task_id, entity_id, operation, payload), task)
+        self._entity_calls[task.task_id] = entity_id
+        if self.locks.in_critical_section:
+            self.locks.calls_in_flight.add(entity_id)
+        return task
+
+    def signal_entity(
+        self, entity_id: str, operation: str, payload: str | None, scheduled_time: datetime | None
+    ) -> None:
+        self.locks.check_can_signal(entity_id)
+        self.schedule(lambda task_id: act.SignalEntity(task_id, entity_id, operation, payload, scheduled_time), None)
+
+    def lock_entities(self, entity_ids: tuple[str, ...]) -> CompletableTask:
+        self.locks.check_can_lock()
+        task = CompletableTask(-1, f"lock_entities({', '.join(entity_ids)})")
+        self.schedule(lambda task_id: act.LockEntities(task_id, entity_ids), task)
+        self.locks.requested = entity_ids
+        return task
+
+    def release_locks(self, entity_ids: tuple[str, ...]) -> None:
+        self.schedule(lambda task_id: act.UnlockEntities(task_id, entity_ids), None)
+
     def next_uuid(self) -> str:
         from .ids import deterministic_uuid
 
@@ -348,5 +389,12 @@ _HANDLERS: dict[EventType, Callable[[Episode, HistoryEvent], None]] = {
     EventType.SUB_ORCHESTRATION_FAILED: Episode._on_task_failed,
     EventType.TIMER_FIRED: Episode._on_timer_fired,
     EventType.EVENT_RAISED: Episode._on_event_raised,
+    EventType.ENTITY_OPERATION_CALLED: Episode._on_scheduling_event,
+    EventType.ENTITY_OPERATION_SIGNALED: Episode._on_scheduling_event,
+    EventType.ENTITY_LOCK_REQUESTED: Episode._on_scheduling_event,
+    EventType.ENTITY_UNLOCK_SENT: Episode._on_scheduling_event,
+    EventType.ENTITY_OPERATION_COMPLETED: Episode._on_entity_call_answered,
+    EventType.ENTITY_OPERATION_FAILED: Episode._on_entity_call_answered,
+    EventType.ENTITY_LOCK_GRANTED: Episode._on_lock_granted,
     # Suspension, resumption and rewinding are handled by the worker; replay passes them by.
 }

@@ -11,13 +11,21 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from ..dispatch import ACTIVITIES, ORCHESTRATIONS
+from ..dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, QUEUES
 from .activities import process_activities
 from .episodes import process_orchestrations
+
+
+def _process_entities(worker: str, limit: int) -> int:
+    from entities.worker import process_entities
+
+    return process_entities(worker, limit)
+
 
 _PROCESSORS: dict[str, Callable[[str, int], int]] = {
     ORCHESTRATIONS: process_orchestrations,
     ACTIVITIES: process_activities,
+    ENTITIES: _process_entities,
 }
 
 
@@ -46,6 +54,6 @@ def drain(queue: str, on_full_batch: Callable[[], None] | None = None) -> int:
 def drain_all() -> int:
     """Run everything ready, on every queue, until nothing is ready (used by tests and the CLI)."""
     total = 0
-    while progress := sum(drain(queue) for queue in (ORCHESTRATIONS, ACTIVITIES)):
+    while progress := sum(drain(queue) for queue in QUEUES):
         total += progress
     return total

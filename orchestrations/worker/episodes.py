@@ -8,8 +8,10 @@ worker that lost its lease (it stalled past the expiry and another took over) co
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +28,7 @@ from ..dispatch import ACTIVITIES, notify_on_commit
 from ..engine import FailureDetails, OrchestrationStatus
 from ..engine import actions as act
 from ..engine import events as ev
+from ..engine.entities import held_locks
 from ..engine.events import EventType
 from ..engine.serialization import loads
 from ..inbox import deliver, lock_instances
@@ -35,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 #: At most this many inbox messages are fed to one episode; the rest wait for the next.
 MAX_MESSAGES_PER_EPISODE = 1000
+#: How long an instance whose episode raised waits before it is tried again.
+RETRY_SECONDS = 5
 CONTROL_EVENTS = (EventType.EXECUTION_TERMINATED, EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED)
 
 
@@ -67,16 +72,20 @@ def process_orchestrations(worker_id: str, limit: int) -> int:
         except LeaseLostError:
             logger.warning("lost the lease on %s; another worker has it", instance_id)
         except Exception:
-            logger.exception("episode of %s failed; it will be retried", instance_id)
-            release_lease(instance_id, worker_id)
+            logger.exception("episode of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
+            retry_later(instance_id, worker_id)
     return len(instance_ids)
 
 
-def release_lease(instance_id: str, worker_id: str) -> None:
+def retry_later(instance_id: str, worker_id: str) -> None:
+    """Keep a failing instance leased for a little while, so that an episode failing on every
+    try (a database error, a bug) is retried at a steady pace instead of in a tight loop."""
     try:
-        Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(lease_owner=None, lease_expires_at=None)
+        Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(
+            lease_expires_at=timezone.now() + timedelta(seconds=RETRY_SECONDS)
+        )
     except DatabaseError:
-        logger.exception("could not release the lease on %s; it expires by itself", instance_id)
+        logger.exception("could not shorten the lease on %s; it expires by itself", instance_id)
 
 
 def run_episode(instance_id: str, worker_id: str) -> None:
@@ -106,6 +115,7 @@ class EpisodePlan:
         self.outgoing: list[Message] = []
         self.work_items: list[WorkItem] = []
         self.children: list[Instance] = []
+        self._past: list[engine.HistoryEvent] | None = None
 
     # Deciding what the messages mean.
 
@@ -203,6 +213,14 @@ class EpisodePlan:
             case act.SendEvent():
                 event = ev.event_raised(self.now, action.name, action.data)
                 self.outgoing.append(Message.for_event(action.instance_id, event, visible_at=self.now))
+            case act.CallEntity() | act.LockEntities():
+                target = action.entity_id if isinstance(action, act.CallEntity) else action.entity_ids[0]
+                self._to_entity(target, action.to_event(self.now))
+            case act.SignalEntity():
+                visible_at = max(action.scheduled_time or self.now, self.now)
+                self._to_entity(action.entity_id, action.to_event(self.now), visible_at)
+            case act.UnlockEntities():
+                self._release_locks(action.entity_ids)
 
     def _start_child(self, action: act.CreateSubOrchestration) -> None:
         refusal = None
@@ -236,6 +254,23 @@ class EpisodePlan:
         )
         self.outgoing.append(Message.for_event(child.pk, started))
 
+    def _to_entity(self, entity_id: str, event: engine.HistoryEvent, visible_at: datetime | None = None) -> None:
+        # The entity answers (calls, lock grants) to this execution only.
+        event = dataclasses.replace(event, details={**event.details, "sender_execution_id": self.instance.execution_id})
+        self.outgoing.append(
+            Message.for_event(entity_id, event, visible_at=visible_at or self.now, sender=self.instance.pk)
+        )
+
+    def _release_locks(self, entity_ids: Iterable[str]) -> None:
+        for entity_id in entity_ids:
+            self._to_entity(entity_id, ev.entity_unlock_sent(self.now, -1, list(entity_ids)))
+
+    def _past_history(self) -> list[engine.HistoryEvent]:
+        if self._past is None:
+            rows = HistoryEvent.objects.filter(instance_id=self.instance.pk).order_by("sequence")
+            self._past = [row.to_engine() for row in rows]
+        return self._past
+
     def _to_self(self, event: engine.HistoryEvent, visible_at: datetime | None = None) -> None:
         message = Message.for_event(
             self.instance.pk, event, execution_id=self.instance.execution_id, visible_at=visible_at or self.now
@@ -245,6 +280,7 @@ class EpisodePlan:
     # Endings.
 
     def _finish(self, completion: engine.Completion, history_has_completion: bool = False) -> None:
+        self._release_held_locks()
         if completion.status == OrchestrationStatus.CONTINUED_AS_NEW:
             self._continue_as_new(completion)
             return
@@ -258,7 +294,14 @@ class EpisodePlan:
         self.fields["completed_at"] = self.now
         self._notify_parent(completion.output, completion.failure)
 
+    def _release_held_locks(self) -> None:
+        """An orchestration that ends holding entity locks (or waiting for them) releases them."""
+        held = held_locks([*self._past_history(), *self.history])
+        if held:
+            self._release_locks(held)
+
     def _terminate(self, event: engine.HistoryEvent) -> None:
+        self._release_held_locks()
         self.history += [
             ev.execution_terminated(self.now, event.data),
             ev.execution_completed(self.now, OrchestrationStatus.TERMINATED, event.data),

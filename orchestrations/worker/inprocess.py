@@ -10,7 +10,7 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from ..dispatch import ACTIVITIES, ORCHESTRATIONS, InProcessDispatcher, get_dispatcher
+from ..dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, InProcessDispatcher, get_dispatcher
 from . import drain
 from .sweeper import Sweeper
 
@@ -18,7 +18,12 @@ logger = logging.getLogger(__name__)
 
 
 class InProcessWorkers:
-    def __init__(self, orchestration_threads: int | None = None, activity_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        orchestration_threads: int | None = None,
+        activity_threads: int | None = None,
+        entity_threads: int | None = None,
+    ) -> None:
         dispatcher = get_dispatcher()
         if not isinstance(dispatcher, InProcessDispatcher):
             raise RuntimeError("in-process workers need PERDURA_WORKERS=inprocess")
@@ -27,6 +32,7 @@ class InProcessWorkers:
         self.threads_per_queue = {
             ORCHESTRATIONS: orchestration_threads or settings.PERDURA_INPROCESS_ORCHESTRATION_THREADS,
             ACTIVITIES: activity_threads or settings.PERDURA_INPROCESS_ACTIVITY_THREADS,
+            ENTITIES: entity_threads or settings.PERDURA_INPROCESS_ENTITY_THREADS,
         }
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []

@@ -16,7 +16,9 @@ from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
-from ..dispatch import ACTIVITIES, ORCHESTRATIONS, notify
+from entities.models import Entity
+
+from ..dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, notify
 from ..models import Instance, WorkerHeartbeat, WorkItem
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ def ready_queues() -> list[str]:
         ready.append(ORCHESTRATIONS)
     if WorkItem.objects.filter(lease_free, visible_at__lte=now).exists():
         ready.append(ACTIVITIES)
+    if Entity.objects.filter(lease_free, next_message_at__lte=now).exists():
+        ready.append(ENTITIES)
     return ready
 
 

@@ -32,6 +32,13 @@ ONE_OF_EACH = [
     ev.sub_orchestration_created(START, 3, "Child", "child-1", '"c"', "2"),
     ev.sub_orchestration_completed(START, 3, '"r"'),
     ev.sub_orchestration_failed(START, 3, FAILURE),
+    ev.entity_operation_called(START, 4, "@counter@c1", "add", "1"),
+    ev.entity_operation_signaled(START, 5, "@counter@c1", "add", "1", LATER),
+    ev.entity_lock_requested(START, 6, ["@account@a", "@account@b"]),
+    ev.entity_unlock_sent(START, 7, ["@account@a", "@account@b"]),
+    ev.entity_operation_completed(START, 4, "2"),
+    ev.entity_operation_failed(START, 4, FAILURE),
+    ev.entity_lock_granted(START, 6),
 ]
 
 

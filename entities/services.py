@@ -1,0 +1,158 @@
+"""Commands on entities, shared by the CLI, the HTTP API and the console."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from orchestrations.engine import EntityId, InvalidEntityIdError, OrchestrationStatus
+from orchestrations.engine import events as ev
+from orchestrations.engine.serialization import loads
+from orchestrations.inbox import deliver, lock_entities
+from orchestrations.models import Instance, Message
+from orchestrations.services import BadInputError, OrchestrationError, _serialize
+
+from .models import Entity
+
+
+class EntityNotFoundError(OrchestrationError, LookupError):
+    pass
+
+
+def parse_entity_id(name: str, key: str) -> EntityId:
+    try:
+        return EntityId(name, key)
+    except InvalidEntityIdError as error:
+        raise BadInputError(str(error)) from None
+
+
+def signal(entity_id: EntityId, operation: str, input: Any = None, *, scheduled_time: datetime | None = None) -> None:
+    """Send an operation to an entity (creating it if it has never been seen)."""
+    if not isinstance(operation, str) or not operation.strip():
+        raise BadInputError("an operation name must be a non-empty string")
+    payload = _serialize(input, "the operation input")
+    now = timezone.now()
+    event = ev.entity_operation_signaled(now, -1, str(entity_id), operation, payload, scheduled_time)
+    with transaction.atomic():
+        deliver([Message.for_event(str(entity_id), event, visible_at=max(scheduled_time or now, now))])
+
+
+@dataclass(frozen=True)
+class EntityState:
+    entity_id: EntityId
+    exists: bool
+    state: Any
+    last_operation_at: datetime | None
+    lock_owner: str | None
+
+
+def get(entity_id: EntityId) -> EntityState:
+    """The entity's state; raises EntityNotFoundError if it has none."""
+    entity = Entity.objects.filter(pk=str(entity_id)).first()
+    if entity is None or not entity.exists:
+        raise EntityNotFoundError(f"entity {entity_id} does not exist")
+    return EntityState(entity_id, True, loads(entity.state), entity.last_operation_at, entity.lock_owner)
+
+
+@dataclass(frozen=True)
+class EntityPage:
+    entities: list[Entity]
+    continuation_token: str | None
+
+
+def query(
+    *,
+    name: str | None = None,
+    last_operation_from: datetime | None = None,
+    last_operation_to: datetime | None = None,
+    include_deleted: bool = False,
+    page_size: int = 100,
+    continuation_token: str | None = None,
+) -> EntityPage:
+    """Entities by name and last-operation time, ordered by id, a page at a time (keyset paging)."""
+    if page_size < 1:
+        raise BadInputError("the page size must be at least 1")
+    queryset = Entity.objects.all()
+    if name:
+        queryset = queryset.filter(name=name.lower())
+    if last_operation_from:
+        queryset = queryset.filter(last_operation_at__gte=last_operation_from)
+    if last_operation_to:
+        queryset = queryset.filter(last_operation_at__lte=last_operation_to)
+    if not include_deleted:
+        queryset = queryset.filter(state__isnull=False)
+    if continuation_token:
+        queryset = queryset.filter(entity_id__gt=_decode_token(continuation_token))
+    rows = list(queryset.order_by("entity_id")[: page_size + 1])
+    token = None
+    if len(rows) > page_size:
+        token = base64.urlsafe_b64encode(json.dumps(rows[page_size - 1].entity_id).encode()).decode()
+    return EntityPage(rows[:page_size], token)
+
+
+def _decode_token(token: str) -> str:
+    try:
+        return str(json.loads(base64.urlsafe_b64decode(token.encode())))
+    except (ValueError, binascii.Error):
+        raise BadInputError("the continuation token is not one this server issued") from None
+
+
+def delete(entity_id: EntityId) -> None:
+    """Delete an entity's state and pending messages; refused while an orchestration holds its lock."""
+    with transaction.atomic():
+        if not lock_entities([str(entity_id)]):
+            raise EntityNotFoundError(f"entity {entity_id} does not exist")
+        entity = Entity.objects.get(pk=str(entity_id))
+        if entity.lock_owner:
+            raise BadInputError(f"entity {entity_id} is locked by orchestration {entity.lock_owner!r}")
+        Message.objects.filter(instance_id=str(entity_id)).delete()
+        entity.delete()
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    empty_entities_removed: int
+    orphaned_locks_released: int
+
+
+def clean_storage(*, remove_empty: bool = True, release_orphaned_locks: bool = True) -> CleanResult:
+    """Remove entities with no state and no pending messages, and release locks held by
+    orchestrations that have ended (or no longer exist)."""
+    released = 0
+    if release_orphaned_locks:
+        finished = [status.value for status in OrchestrationStatus if status.is_terminal]
+        with transaction.atomic():
+            for entity in Entity.objects.select_for_update().filter(lock_owner__isnull=False).order_by("pk"):
+                owner = Instance.objects.filter(pk=entity.lock_owner).values_list("runtime_status", flat=True).first()
+                if owner is None or owner in finished:
+                    entity.lock_owner = None
+                    entity.locked_at = None
+                    entity.next_message_at = _earliest_message(entity.pk)
+                    entity.save(update_fields=["lock_owner", "locked_at", "next_message_at"])
+                    released += 1
+    removed = 0
+    if remove_empty:
+        with transaction.atomic():
+            pending = Message.objects.filter(instance_id__startswith="@").values("instance_id")
+            empty = Entity.objects.filter(state__isnull=True, lock_owner__isnull=True).exclude(
+                Q(pk__in=pending) | Q(lease_owner__isnull=False)
+            )
+            removed, _ = empty.delete()
+    return CleanResult(removed, released)
+
+
+def _earliest_message(entity_id: str) -> datetime | None:
+    return (
+        Message.objects.filter(instance_id=entity_id)
+        .order_by("visible_at")
+        .values_list("visible_at", flat=True)
+        .first()
+    )

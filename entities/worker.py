@@ -1,0 +1,211 @@
+"""Entity batches: claim entities with ready messages, run their operations one at a time,
+and commit the new state, the consumed messages and everything sent in one transaction.
+
+So every operation's effect on the state happens exactly once, even across crashes: a batch
+that did not commit left no trace, and its messages are run again by the next claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from functions.registry import FunctionKind, UnknownFunctionError, registry
+from orchestrations.engine import EntityId, FailureDetails
+from orchestrations.engine import events as ev
+from orchestrations.engine.events import EventType, HistoryEvent
+from orchestrations.inbox import deliver, lock_entities, lock_instances
+from orchestrations.models import Instance, Message
+from orchestrations.worker.episodes import RETRY_SECONDS, LeaseLostError
+
+from .engine import OrchestrationStart, run_operation
+from .models import Entity
+
+logger = logging.getLogger(__name__)
+
+OPERATIONS = (EventType.ENTITY_OPERATION_CALLED, EventType.ENTITY_OPERATION_SIGNALED)
+
+
+def claim_entities(worker_id: str, limit: int) -> list[str]:
+    now = timezone.now()
+    with transaction.atomic():
+        entity_ids = list(
+            Entity.objects.select_for_update(skip_locked=True)
+            .filter(next_message_at__lte=now)
+            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+            .order_by("next_message_at")
+            .values_list("entity_id", flat=True)[:limit]
+        )
+        if entity_ids:
+            Entity.objects.filter(pk__in=entity_ids).update(
+                lease_owner=worker_id, lease_expires_at=now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
+            )
+    return entity_ids
+
+
+def process_entities(worker_id: str, limit: int) -> int:
+    entity_ids = claim_entities(worker_id, limit)
+    for entity_id in entity_ids:
+        try:
+            run_entity_batch(entity_id, worker_id)
+        except LeaseLostError:
+            logger.warning("lost the lease on entity %s; another worker has it", entity_id)
+        except Exception:
+            logger.exception("batch of entity %s failed; retrying in %ss", entity_id, RETRY_SECONDS)
+            Entity.objects.filter(pk=entity_id, lease_owner=worker_id).update(
+                lease_expires_at=timezone.now() + timedelta(seconds=RETRY_SECONDS)
+            )
+    return len(entity_ids)
+
+
+def run_entity_batch(entity_id: str, worker_id: str) -> None:
+    now = timezone.now()
+    entity = Entity.objects.get(pk=entity_id)
+    if entity.lease_owner != worker_id:
+        raise LeaseLostError(entity_id)
+    messages = list(
+        Message.objects.filter(instance_id=entity_id, visible_at__lte=now).order_by("id")[
+            : settings.PERDURA_ENTITY_BATCH_SIZE
+        ]
+    )
+    batch = EntityBatch(entity, now)
+    batch.run(messages)
+    batch.commit(worker_id)
+
+
+class EntityBatch:
+    def __init__(self, entity: Entity, now: datetime) -> None:
+        self.entity = entity
+        self.entity_id = EntityId.parse(entity.entity_id)
+        self.now = now
+        self.state = entity.state
+        self.lock_owner = entity.lock_owner
+        self.operations_run = 0
+        self.consumed_ids: list[int] = []
+        self.outgoing: list[Message] = []
+        self.orchestrations: list[OrchestrationStart] = []
+        try:
+            self.function = registry.get(FunctionKind.ENTITY, self.entity_id.name).func
+            self.missing_function: UnknownFunctionError | None = None
+        except UnknownFunctionError as error:
+            self.function = None
+            self.missing_function = error
+
+    def run(self, messages: list[Message]) -> None:
+        """Run the messages in order. While the entity is locked, messages from anyone but the
+        lock holder wait; when the holder releases the lock, the waiting ones run next."""
+        pending = messages
+        while pending:
+            waiting = []
+            lock_released = False
+            for message in pending:
+                if self.lock_owner and message.sender != self.lock_owner:
+                    waiting.append(message)
+                    continue
+                was_locked = bool(self.lock_owner)
+                self._handle(message)
+                self.consumed_ids.append(message.pk)
+                lock_released = lock_released or (was_locked and not self.lock_owner)
+            if not lock_released:
+                return
+            pending = waiting
+
+    def _handle(self, message: Message) -> None:
+        event = message.to_engine()
+        if event.event_type in OPERATIONS:
+            self._run_operation(message, event)
+        elif event.event_type == EventType.ENTITY_LOCK_REQUESTED:
+            self._grant_lock(message, event)
+        elif event.event_type == EventType.ENTITY_UNLOCK_SENT:
+            if message.sender == self.lock_owner:
+                self.lock_owner = None
+        else:
+            logger.warning("entity %s ignores a %s message", self.entity_id, event.event_type)
+
+    def _run_operation(self, message: Message, event: HistoryEvent) -> None:
+        self.operations_run += 1
+        if self.function is None:
+            result, failure, signals, starts = None, FailureDetails.from_exception(self.missing_function), [], []
+        else:
+            outcome = run_operation(self.function, self.entity_id, event.name, event.data, self.state)
+            self.state = outcome.state
+            result, failure, signals, starts = outcome.result, outcome.failure, outcome.signals, outcome.orchestrations
+        sender = str(self.entity_id)
+        for signal in signals:
+            signalled = ev.entity_operation_signaled(self.now, -1, signal.entity_id, signal.operation, signal.input)
+            visible_at = max(signal.scheduled_time or self.now, self.now)
+            self.outgoing.append(Message.for_event(signal.entity_id, signalled, visible_at=visible_at, sender=sender))
+        self.orchestrations += starts
+        if event.event_type == EventType.ENTITY_OPERATION_CALLED and message.sender:
+            if failure is None:
+                answer = ev.entity_operation_completed(self.now, event.task_id, result)
+            else:
+                answer = ev.entity_operation_failed(self.now, event.task_id, failure)
+            self._answer(message, answer)
+        elif failure is not None:
+            logger.warning("signal %s to %s failed: %s", event.name, self.entity_id, failure.message)
+
+    def _grant_lock(self, message: Message, event: HistoryEvent) -> None:
+        requester = message.sender
+        status = Instance.objects.filter(pk=requester).values_list("runtime_status", flat=True).first()
+        if status is None or status in ("Completed", "Failed", "Terminated", "Canceled"):
+            return  # The orchestration ended before its lock request got here: nobody to lock for.
+        self.lock_owner = requester
+        entity_ids = list(event.details.get("entity_ids", []))
+        position = entity_ids.index(str(self.entity_id))
+        if position + 1 < len(entity_ids):
+            forwarded = dataclasses.replace(event, timestamp=self.now)
+            self.outgoing.append(
+                Message.for_event(entity_ids[position + 1], forwarded, visible_at=self.now, sender=requester)
+            )
+        else:
+            self._answer(message, ev.entity_lock_granted(self.now, event.task_id))
+
+    def _answer(self, message: Message, answer: HistoryEvent) -> None:
+        execution_id = message.event.get("details", {}).get("sender_execution_id", "")
+        self.outgoing.append(Message.for_event(message.sender, answer, execution_id=execution_id, visible_at=self.now))
+
+    def commit(self, worker_id: str) -> None:
+        from orchestrations import services
+
+        entity_id = self.entity.pk
+        with transaction.atomic():
+            lock_instances(message.instance_id for message in self.outgoing)
+            lock_entities([entity_id, *(message.instance_id for message in self.outgoing)])
+            if not Entity.objects.filter(pk=entity_id, lease_owner=worker_id).exists():
+                raise LeaseLostError(entity_id)
+            if self.consumed_ids:
+                deleted, _ = Message.objects.filter(pk__in=self.consumed_ids).delete()
+                if deleted != len(self.consumed_ids):
+                    raise LeaseLostError(entity_id)
+            deliver(self.outgoing)
+            for start in self.orchestrations:
+                self._start_orchestration(services, start)
+            fields = {"state": self.state, "lock_owner": self.lock_owner}
+            if self.lock_owner != self.entity.lock_owner:
+                fields["locked_at"] = self.now if self.lock_owner else None
+            if self.operations_run:
+                fields["last_operation_at"] = self.now
+            Entity.objects.filter(pk=entity_id).update(
+                **fields, next_message_at=self._next_message_at(), lease_owner=None, lease_expires_at=None
+            )
+
+    def _start_orchestration(self, services, start: OrchestrationStart) -> None:
+        try:
+            with transaction.atomic():
+                services.start(start.name, services.parse_json(start.input, "input"), instance_id=start.instance_id)
+        except services.OrchestrationError as error:
+            logger.warning("entity %s could not start %s: %s", self.entity_id, start.name, error)
+
+    def _next_message_at(self) -> datetime | None:
+        inbox = Message.objects.filter(instance_id=self.entity.pk)
+        if self.lock_owner:
+            # While locked, only the lock holder's messages are worth waking up for.
+            inbox = inbox.filter(sender=self.lock_owner)
+        return inbox.aggregate(earliest=Min("visible_at"))["earliest"]
