@@ -120,3 +120,12 @@ def continue_on_event(ctx):
         ctx.continue_as_new(generation + 1)
         return None
     return {"generation": generation, "ended_by": "event" if winner is next_event else "timer"}
+
+
+@app.orchestrator
+def echo_each(ctx):
+    """Calls ``echo`` for each item of the input list, one after another; returns the results."""
+    results = []
+    for item in ctx.get_input():
+        results.append((yield ctx.call_activity("echo", item)))
+    return results
