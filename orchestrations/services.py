@@ -14,13 +14,16 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Substr
 from django.utils import timezone
 
+from consoleapp import audit
+from consoleapp.audit import Actor
 from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 
@@ -98,7 +101,9 @@ def _get(instance_id: str, *, lock: bool = False) -> Instance:
 # Starting.
 
 
-def start(name: str, input: Any = None, *, instance_id: str | None = None, version: str = "") -> str:
+def start(
+    name: str, input: Any = None, *, instance_id: str | None = None, version: str = "", actor: Actor | None = None
+) -> str:
     """Schedule a new instance of orchestrator ``name``; return its id. An id in use by an
     instance that has not finished is refused; a finished one is replaced."""
     try:
@@ -115,10 +120,11 @@ def start(name: str, input: Any = None, *, instance_id: str | None = None, versi
         replace_instance(row)
         started = ev.execution_started(row.created_at, name, payload, version=version or None)
         deliver([Message.for_event(instance_id, started)])
+        audit.record(actor, "start", "instance", instance_id, details={"name": name})
     return instance_id
 
 
-def restart(instance_id: str, *, new_instance_id: bool = False) -> str:
+def restart(instance_id: str, *, new_instance_id: bool = False, actor: Actor | None = None) -> str:
     """Start the orchestration again with its original input, under its id or a new one."""
     instance = _get(instance_id)
     if not new_instance_id and not instance.is_terminal:
@@ -126,12 +132,15 @@ def restart(instance_id: str, *, new_instance_id: bool = False) -> str:
             f"instance {instance_id!r} is {instance.runtime_status}; only a finished instance can be restarted "
             "under the same id (restart with a new id instead)"
         )
-    return start(
-        instance.name,
-        loads(instance.input),
-        instance_id=None if new_instance_id else instance_id,
-        version=instance.version,
-    )
+    with transaction.atomic():
+        restarted = start(
+            instance.name,
+            loads(instance.input),
+            instance_id=None if new_instance_id else instance_id,
+            version=instance.version,
+        )
+        audit.record(actor, "restart", "instance", instance_id, details={"new_instance_id": restarted})
+    return restarted
 
 
 # Reading.
@@ -191,7 +200,13 @@ def _filtered(statuses, name, created_from, created_to, instance_id_prefix):
     if created_to:
         queryset = queryset.filter(created_at__lte=created_to)
     if instance_id_prefix:
-        queryset = queryset.filter(instance_id__startswith=instance_id_prefix)
+        # LIKE finds the candidates (through the index); comparing the leading characters keeps
+        # the match case-sensitive on SQLite too, whose LIKE ignores case.
+        queryset = (
+            queryset.filter(instance_id__startswith=instance_id_prefix)
+            .alias(id_head=Substr("instance_id", 1, len(instance_id_prefix)))
+            .filter(id_head=instance_id_prefix)
+        )
     return queryset
 
 
@@ -203,7 +218,8 @@ def _encode_token(instance: Instance) -> str:
 def _decode_token(token: str) -> tuple[datetime, str]:
     try:
         created_at, instance_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return datetime.fromisoformat(created_at), str(instance_id)
+        created = datetime.fromisoformat(created_at)
+        return (created if created.tzinfo else created.replace(tzinfo=UTC)), str(instance_id)
     except (ValueError, TypeError, binascii.Error):
         raise BadInputError("the continuation token is not one this server issued") from None
 
@@ -221,31 +237,38 @@ def wait_for_completion(instance_id: str, timeout: float, poll_interval: float =
 # Acting on a running instance.
 
 
-def _send_control(instance_id: str, event: ev.HistoryEvent) -> None:
+def _send_control(
+    instance_id: str, event: ev.HistoryEvent, actor: Actor | None, action: str, reason: str | None = None
+) -> None:
     with transaction.atomic():
         instance = _get(instance_id, lock=True)
         if instance.is_terminal:
             raise InstanceFinishedError(f"instance {instance_id!r} has already finished ({instance.runtime_status})")
         deliver([Message.for_event(instance_id, event)])
+        details = {"event_name": event.name} if event.name else {}
+        audit.record(actor, action, "instance", instance_id, reason=reason, details=details)
 
 
-def raise_event(instance_id: str, event_name: str, data: Any = None) -> None:
+def raise_event(instance_id: str, event_name: str, data: Any = None, *, actor: Actor | None = None) -> None:
     if not isinstance(event_name, str) or not event_name.strip():
         raise BadInputError("an event name must be a non-empty string")
     payload = _serialize(data, "the event data")
-    _send_control(instance_id, ev.event_raised(_now(), event_name, payload))
+    _send_control(instance_id, ev.event_raised(_now(), event_name, payload), actor, "raise_event")
 
 
-def terminate(instance_id: str, reason: str | None = None) -> None:
-    _send_control(instance_id, ev.execution_terminated(_now(), _serialize(reason, "the reason")))
+def terminate(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
+    event = ev.execution_terminated(_now(), _serialize(reason, "the reason"))
+    _send_control(instance_id, event, actor, "terminate", reason)
 
 
-def suspend(instance_id: str, reason: str | None = None) -> None:
-    _send_control(instance_id, ev.execution_suspended(_now(), _serialize(reason, "the reason")))
+def suspend(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
+    event = ev.execution_suspended(_now(), _serialize(reason, "the reason"))
+    _send_control(instance_id, event, actor, "suspend", reason)
 
 
-def resume(instance_id: str, reason: str | None = None) -> None:
-    _send_control(instance_id, ev.execution_resumed(_now(), _serialize(reason, "the reason")))
+def resume(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
+    event = ev.execution_resumed(_now(), _serialize(reason, "the reason"))
+    _send_control(instance_id, event, actor, "resume", reason)
 
 
 def _now() -> datetime:
@@ -264,7 +287,7 @@ _SCHEDULING = {
 
 
 @transaction.atomic
-def rewind(instance_id: str, reason: str | None = None) -> None:
+def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
     """Take a failed instance back to before its failure and carry on: the calls whose failure
     ended it run again, calls still open when it failed are re-issued, failed sub-orchestrations
     are rewound too, and the orchestrator replays to where it was."""
@@ -275,13 +298,29 @@ def rewind(instance_id: str, reason: str | None = None) -> None:
     forget = {row.pk for row in _rows_to_forget(rows)}
     HistoryEvent.objects.filter(pk__in=forget).delete()
     kept = [row for row in rows if row.pk not in forget]
+    _renumber(kept)
     now = _now()
     messages = _reissue_open_calls(instance, kept, now)
     Instance.objects.filter(pk=instance_id).update(
-        runtime_status=OrchestrationStatus.RUNNING, output=None, failure=None, completed_at=None, updated_at=now
+        runtime_status=OrchestrationStatus.RUNNING,
+        output=None,
+        failure=None,
+        completed_at=None,
+        updated_at=now,
+        history_length=len(kept),
     )
     rewound = ev.execution_rewound(now, _serialize(reason, "the reason"))
     deliver([*messages, Message.for_event(instance_id, rewound)])
+    audit.record(actor, "rewind", "instance", instance_id, reason=reason)
+
+
+def _renumber(rows: list[HistoryEvent]) -> None:
+    """Close the gaps the forgotten rows left. Going up in order, each row moves down into a
+    sequence number already vacated, so the unique constraint holds at every step."""
+    for position, row in enumerate(rows):
+        if row.sequence != position:
+            row.sequence = position
+            row.save(update_fields=["sequence"])
 
 
 def _rows_to_forget(rows: list[HistoryEvent]) -> list[HistoryEvent]:
@@ -350,7 +389,7 @@ def _resume_child(parent: Instance, row: HistoryEvent, now: datetime) -> list[Me
 # Purging.
 
 
-def purge(instance_id: str) -> int:
+def purge(instance_id: str, *, actor: Actor | None = None) -> int:
     """Delete a finished instance and everything stored for it; return how many instances went."""
     with transaction.atomic():
         instance = _get(instance_id, lock=True)
@@ -359,6 +398,7 @@ def purge(instance_id: str) -> int:
                 f"instance {instance_id!r} is {instance.runtime_status}; terminate it before purging it"
             )
         _delete_instances([instance_id])
+        audit.record(actor, "purge", "instance", instance_id)
     return 1
 
 
@@ -368,6 +408,7 @@ def purge_by(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     batch_size: int = 1000,
+    actor: Actor | None = None,
 ) -> int:
     """Delete finished instances matching the filters, a batch per transaction."""
     statuses = list(statuses or TERMINAL_STATUSES)
@@ -383,9 +424,16 @@ def purge_by(
                 ]
             )
             if not ids:
-                return total
+                break
             _delete_instances(ids)
         total += len(ids)
+    filters = {
+        "statuses": statuses,
+        "created_from": created_from.isoformat() if created_from else None,
+        "created_to": created_to.isoformat() if created_to else None,
+    }
+    audit.record(actor, "purge_by_filter", "instance", "", details={**filters, "purged": total})
+    return total
 
 
 def _delete_instances(instance_ids: list[str]) -> None:

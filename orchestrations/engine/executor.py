@@ -109,6 +109,11 @@ class Episode:
                     self._check_replayed_completion(past_events[position + 1 :])
                     break
             self.is_replaying = False
+            if self.completion is not None:
+                # The code now ends during replay (it fails on its own, say, after a rewind):
+                # the episode still happened now, and its events were delivered.
+                self.current_utc_datetime = new_events[0].timestamp
+                return self._result(list(new_events))
             consumed = 0
             for event in new_events:
                 if self.completion is not None:
@@ -396,5 +401,7 @@ _HANDLERS: dict[EventType, Callable[[Episode, HistoryEvent], None]] = {
     EventType.ENTITY_OPERATION_COMPLETED: Episode._on_entity_call_answered,
     EventType.ENTITY_OPERATION_FAILED: Episode._on_entity_call_answered,
     EventType.ENTITY_LOCK_GRANTED: Episode._on_lock_granted,
+    EventType.APPROVAL_REQUESTED: Episode._on_scheduling_event,
+    EventType.APPROVAL_DECIDED: Episode._on_task_completed,
     # Suspension, resumption and rewinding are handled by the worker; replay passes them by.
 }

@@ -32,7 +32,7 @@ from ..engine.entities import held_locks
 from ..engine.events import EventType
 from ..engine.serialization import loads
 from ..inbox import deliver, lock_instances
-from ..models import HistoryEvent, Instance, Message, WorkItem
+from ..models import Approval, HistoryEvent, Instance, Message, WorkItem
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +111,14 @@ class EpisodePlan:
         self.fields: dict[str, Any] = {}
         self.consumed_ids: list[int] = []
         self.history: list[engine.HistoryEvent] = []
+        #: Suspensions and resumptions, recorded after what the orchestrator did in this episode.
+        self.control_history: list[engine.HistoryEvent] = []
         self.reset_history = False
         self.outgoing: list[Message] = []
         self.work_items: list[WorkItem] = []
         self.children: list[Instance] = []
         self._past: list[engine.HistoryEvent] | None = None
+        self.approvals: list[Approval] = []
 
     # Deciding what the messages mean.
 
@@ -136,18 +139,20 @@ class EpisodePlan:
             elif event.event_type == EventType.EXECUTION_SUSPENDED:
                 self.consumed_ids.append(message.pk)
                 if self.status != OrchestrationStatus.SUSPENDED:
-                    self.history.append(ev.execution_suspended(self.now, event.data))
+                    self.control_history.append(ev.execution_suspended(self.now, event.data))
                     self._set_status(OrchestrationStatus.SUSPENDED)
             elif event.event_type == EventType.EXECUTION_RESUMED:
                 self.consumed_ids.append(message.pk)
                 if self.status == OrchestrationStatus.SUSPENDED:
-                    self.history.append(ev.execution_resumed(self.now, event.data))
+                    self.control_history.append(ev.execution_resumed(self.now, event.data))
                     self._set_status(OrchestrationStatus.RUNNING)
             elif self.status != OrchestrationStatus.SUSPENDED:
                 self.consumed_ids.append(message.pk)
                 events.append(event)
         if events:
             self._run_orchestrator(events)
+        if not self.reset_history:
+            self.history += self.control_history
 
     def _run_orchestrator(self, new_events: list[engine.HistoryEvent]) -> None:
         try:
@@ -179,7 +184,7 @@ class EpisodePlan:
             return
         self.history += result.history
         self.fields["custom_status"] = result.custom_status
-        if self.status == OrchestrationStatus.PENDING:
+        if self.status in (OrchestrationStatus.PENDING, OrchestrationStatus.CONTINUED_AS_NEW):
             self._set_status(OrchestrationStatus.RUNNING)
         for action in result.actions:
             self._apply(action)
@@ -221,6 +226,20 @@ class EpisodePlan:
                 self._to_entity(action.entity_id, action.to_event(self.now), visible_at)
             case act.UnlockEntities():
                 self._release_locks(action.entity_ids)
+            case act.RequestApproval():
+                self.approvals.append(
+                    Approval(
+                        instance_id=self.instance.pk,
+                        execution_id=execution_id,
+                        task_id=action.task_id,
+                        name=action.name,
+                        title=action.title,
+                        details=action.details,
+                        assignees=list(action.assignees),
+                        requested_at=self.now,
+                        deadline=action.deadline,
+                    )
+                )
 
     def _start_child(self, action: act.CreateSubOrchestration) -> None:
         refusal = None
@@ -322,6 +341,7 @@ class EpisodePlan:
         # Answers to the old execution's calls still waiting in the inbox are now stale.
         self.outgoing = [message for message in self.outgoing if not message.execution_id]
         self.work_items = []
+        self.approvals = []
         started = ev.execution_started(
             self.now,
             self.instance.name,
@@ -372,6 +392,12 @@ class EpisodePlan:
             for child in self.children:
                 replace_instance(child)
             WorkItem.objects.bulk_create(self.work_items)
+            Approval.objects.bulk_create(self.approvals)
+            if self.status.is_terminal or self.status == OrchestrationStatus.CONTINUED_AS_NEW:
+                # Nobody is waiting for these decisions any more.
+                Approval.objects.filter(instance_id=instance_id, status=Approval.Status.PENDING).update(
+                    status=Approval.Status.CANCELED
+                )
             deliver(self.outgoing)
             Instance.objects.filter(pk=instance_id).update(
                 **self.fields,
