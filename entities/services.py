@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from consoleapp import audit
+from consoleapp.audit import Actor
 from orchestrations.engine import EntityId, InvalidEntityIdError, OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.serialization import loads
@@ -34,7 +37,14 @@ def parse_entity_id(name: str, key: str) -> EntityId:
         raise BadInputError(str(error)) from None
 
 
-def signal(entity_id: EntityId, operation: str, input: Any = None, *, scheduled_time: datetime | None = None) -> None:
+def signal(
+    entity_id: EntityId,
+    operation: str,
+    input: Any = None,
+    *,
+    scheduled_time: datetime | None = None,
+    actor: Actor | None = None,
+) -> None:
     """Send an operation to an entity (creating it if it has never been seen)."""
     if not isinstance(operation, str) or not operation.strip():
         raise BadInputError("an operation name must be a non-empty string")
@@ -43,6 +53,7 @@ def signal(entity_id: EntityId, operation: str, input: Any = None, *, scheduled_
     event = ev.entity_operation_signaled(now, -1, str(entity_id), operation, payload, scheduled_time)
     with transaction.atomic():
         deliver([Message.for_event(str(entity_id), event, visible_at=max(scheduled_time or now, now))])
+        audit.record(actor, "signal_entity", "entity", str(entity_id), details={"operation": operation})
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,7 @@ def _decode_token(token: str) -> str:
         raise BadInputError("the continuation token is not one this server issued") from None
 
 
-def delete(entity_id: EntityId) -> None:
+def delete(entity_id: EntityId, *, actor: Actor | None = None) -> None:
     """Delete an entity's state and pending messages; refused while an orchestration holds its lock."""
     with transaction.atomic():
         if not lock_entities([str(entity_id)]):
@@ -115,6 +126,7 @@ def delete(entity_id: EntityId) -> None:
             raise BadInputError(f"entity {entity_id} is locked by orchestration {entity.lock_owner!r}")
         Message.objects.filter(instance_id=str(entity_id)).delete()
         entity.delete()
+        audit.record(actor, "delete_entity", "entity", str(entity_id))
 
 
 @dataclass(frozen=True)
@@ -123,7 +135,9 @@ class CleanResult:
     orphaned_locks_released: int
 
 
-def clean_storage(*, remove_empty: bool = True, release_orphaned_locks: bool = True) -> CleanResult:
+def clean_storage(
+    *, remove_empty: bool = True, release_orphaned_locks: bool = True, actor: Actor | None = None
+) -> CleanResult:
     """Remove entities with no state and no pending messages, and release locks held by
     orchestrations that have ended (or no longer exist)."""
     released = 0
@@ -146,7 +160,9 @@ def clean_storage(*, remove_empty: bool = True, release_orphaned_locks: bool = T
                 Q(pk__in=pending) | Q(lease_owner__isnull=False)
             )
             removed, _ = empty.delete()
-    return CleanResult(removed, released)
+    result = CleanResult(removed, released)
+    audit.record(actor, "clean_entity_storage", "entity", "", details=dataclasses.asdict(result))
+    return result
 
 
 def _earliest_message(entity_id: str) -> datetime | None:

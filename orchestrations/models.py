@@ -186,3 +186,49 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class Approval(models.Model):
+    """A ``request_approval`` step waiting for, or decided by, a person."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        EXPIRED = "expired"
+        CANCELED = "canceled"
+
+    instance_id = models.CharField(max_length=256)
+    execution_id = models.CharField(max_length=32)
+    task_id = models.IntegerField()
+    name = models.CharField(max_length=200)
+    title = models.CharField(max_length=500)
+    details = models.TextField(null=True, blank=True)
+    #: The groups whose members may decide; empty means any approver.
+    assignees = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-requested_at"], name="approval_status"),
+            models.Index(fields=["instance_id"], name="approval_instance"),
+            models.Index(fields=["status", "deadline"], name="approval_deadline"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance_id", "execution_id", "task_id"], name="approval_instance_task_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

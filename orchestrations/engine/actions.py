@@ -141,6 +141,32 @@ class UnlockEntities:
         return events.entity_unlock_sent(timestamp, self.task_id, list(self.entity_ids))
 
 
+@dataclass(frozen=True, slots=True)
+class RequestApproval:
+    task_id: int
+    name: str
+    title: str
+    assignees: tuple[str, ...]
+    details: str | None = None
+    deadline: datetime | None = None
+
+    event_type = EventType.APPROVAL_REQUESTED
+
+    def describe(self) -> str:
+        return f"request_approval({self.name!r})"
+
+    def to_event(self, timestamp: datetime) -> HistoryEvent:
+        return events.approval_requested(
+            timestamp,
+            self.task_id,
+            self.name,
+            title=self.title,
+            assignees=list(self.assignees),
+            details=self.details,
+            deadline=self.deadline,
+        )
+
+
 Action = (
     ScheduleActivity
     | CreateTimer
@@ -150,6 +176,7 @@ Action = (
     | SignalEntity
     | LockEntities
     | UnlockEntities
+    | RequestApproval
 )
 
 
@@ -170,6 +197,8 @@ def describe_event(event: HistoryEvent) -> str:
             return f"signal_entity({event.details.get('entity_id')!r}, {event.name!r})"
         case EventType.ENTITY_LOCK_REQUESTED:
             return f"lock_entities({', '.join(map(repr, event.details.get('entity_ids', [])))})"
+        case EventType.APPROVAL_REQUESTED:
+            return f"request_approval({event.name!r})"
         case EventType.ENTITY_UNLOCK_SENT:
             return f"release of the locks on {', '.join(map(repr, event.details.get('entity_ids', [])))}"
     return str(event.event_type)

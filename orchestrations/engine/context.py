@@ -136,6 +136,30 @@ class OrchestrationContext:
         }
         return HttpTask(self._episode, request, self._episode.http_poll_seconds)
 
+    # People.
+
+    def request_approval(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        assignees: str | Iterable[str] = (),
+        details: Any = None,
+        timeout: timedelta | None = None,
+    ) -> Task:
+        """Ask people to approve or reject a step; it shows in the console's approvals inbox for
+        the ``assignees`` groups. The result is ``{"approved", "by", "comment", "decided_at",
+        "timed_out"}``; after ``timeout`` with no decision it is a rejection with ``timed_out``."""
+        _check_name(name, "approval")
+        groups = (assignees,) if isinstance(assignees, str) else tuple(assignees)
+        payload = dumps(details, f"the details of approval {name!r}")
+        deadline = self.current_utc_datetime + timeout if timeout is not None else None
+        task = CompletableTask(-1, f"Approval {name!r}")
+        self._episode.schedule(
+            lambda task_id: act.RequestApproval(task_id, name, title or name, groups, payload, deadline), task
+        )
+        return task
+
     # Entities.
 
     def call_entity(self, entity_id: EntityId | str, operation_name: str, operation_input: Any = None) -> Task:

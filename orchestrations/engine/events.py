@@ -41,6 +41,8 @@ class EventType(StrEnum):
     ENTITY_OPERATION_COMPLETED = "EntityOperationCompleted"
     ENTITY_OPERATION_FAILED = "EntityOperationFailed"
     ENTITY_LOCK_GRANTED = "EntityLockGranted"
+    APPROVAL_REQUESTED = "ApprovalRequested"
+    APPROVAL_DECIDED = "ApprovalDecided"
 
 
 #: Events the orchestrator itself produces by making a durable call. Replay checks each of
@@ -55,6 +57,7 @@ SCHEDULING_EVENTS = frozenset(
         EventType.ENTITY_OPERATION_SIGNALED,
         EventType.ENTITY_LOCK_REQUESTED,
         EventType.ENTITY_UNLOCK_SENT,
+        EventType.APPROVAL_REQUESTED,
     }
 )
 
@@ -268,3 +271,27 @@ def entity_operation_failed(timestamp: datetime, task_id: int, failure: FailureD
 
 def entity_lock_granted(timestamp: datetime, task_id: int) -> HistoryEvent:
     return HistoryEvent(EventType.ENTITY_LOCK_GRANTED, timestamp, task_id=task_id)
+
+
+def approval_requested(
+    timestamp: datetime,
+    task_id: int,
+    name: str,
+    *,
+    title: str,
+    assignees: list[str],
+    details: str | None = None,
+    deadline: datetime | None = None,
+) -> HistoryEvent:
+    return HistoryEvent(
+        EventType.APPROVAL_REQUESTED,
+        timestamp,
+        task_id=task_id,
+        name=name,
+        data=details,
+        details={"title": title, "assignees": list(assignees), "deadline": deadline.isoformat() if deadline else None},
+    )
+
+
+def approval_decided(timestamp: datetime, task_id: int, decision: str) -> HistoryEvent:
+    return HistoryEvent(EventType.APPROVAL_DECIDED, timestamp, task_id=task_id, data=decision)

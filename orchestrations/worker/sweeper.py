@@ -38,6 +38,9 @@ def ready_queues() -> list[str]:
 
 
 def sweep() -> list[str]:
+    from ..approvals import expire_due
+
+    expire_due()
     queues = ready_queues()
     for queue in queues:
         notify(queue)

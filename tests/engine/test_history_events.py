@@ -39,6 +39,8 @@ ONE_OF_EACH = [
     ev.entity_operation_completed(START, 4, "2"),
     ev.entity_operation_failed(START, 4, FAILURE),
     ev.entity_lock_granted(START, 6),
+    ev.approval_requested(START, 8, "ship", title="Ship?", assignees=["warehouse"], details='{"id":1}', deadline=LATER),
+    ev.approval_decided(START, 8, '{"approved":true}'),
 ]
 
 

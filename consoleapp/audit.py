@@ -1,0 +1,58 @@
+"""Who is acting, and the audit log entry every change writes."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from typing import Any
+
+from .models import AuditLogEntry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person or client making a change: a console user, an API key, or the CLI's OS user."""
+
+    name: str
+    source: str
+    user_id: int | None = None
+
+    @classmethod
+    def for_user(cls, user, source: str = AuditLogEntry.Source.CONSOLE) -> Actor:
+        return cls(user.get_username(), source, user.pk)
+
+    @classmethod
+    def for_api_key(cls, api_key) -> Actor:
+        return cls(f"apikey:{api_key.name}", AuditLogEntry.Source.API)
+
+    @classmethod
+    def for_cli(cls) -> Actor:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+        return cls(f"cli:{user}", AuditLogEntry.Source.CLI)
+
+
+def record(
+    actor: Actor | None,
+    action: str,
+    target_type: str,
+    target_id: str = "",
+    *,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Write an audit entry for a change made by ``actor`` (nothing for the engine's own moves)."""
+    if actor is None:
+        return
+    AuditLogEntry.objects.create(
+        actor=actor.name,
+        user_id=actor.user_id,
+        source=actor.source,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        reason=reason or "",
+        details=details or {},
+    )

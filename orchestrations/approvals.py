@@ -1,0 +1,113 @@
+"""Approvals: ``request_approval`` steps that people decide in the console.
+
+A decision and an expiry both go through the approval row's lock and each sends the one
+ApprovalDecided message the orchestration waits for, so exactly one of them wins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from consoleapp import audit, roles
+from consoleapp.audit import Actor
+
+from .engine import events as ev
+from .engine.serialization import dumps
+from .inbox import deliver, lock_instances
+from .models import Approval, Message
+from .services import InstanceNotFoundError, InvalidStateError, OrchestrationError
+
+
+class NotAllowedError(OrchestrationError, PermissionError):
+    """The user may not decide this approval."""
+
+
+def can_decide(user, approval: Approval) -> bool:
+    if not roles.can(user, "decide_approval"):
+        return False
+    if user.is_superuser or not approval.assignees:
+        return True
+    return user.groups.filter(name__in=approval.assignees).exists()
+
+
+def visible_to(user) -> QuerySet[Approval]:
+    """The approvals a user may decide: assigned to no group, or to one of theirs."""
+    approvals = Approval.objects.all()
+    if user.is_superuser:
+        return approvals
+    groups = list(user.groups.values_list("name", flat=True))
+    assigned = Q(assignees=[])
+    for group in groups:
+        assigned |= Q(assignees__contains=[group]) if _json_contains_supported() else Q(assignees__icontains=group)
+    return approvals.filter(assigned)
+
+
+def _json_contains_supported() -> bool:
+    from django.db import connection
+
+    return connection.features.supports_json_field_contains
+
+
+def decide(approval_id: int, *, approved: bool, comment: str = "", user, actor: Actor) -> Approval:
+    """Record a person's decision and send it to the waiting orchestration."""
+    approval = Approval.objects.filter(pk=approval_id).first()
+    if approval is None:
+        raise InstanceNotFoundError(f"no approval with id {approval_id}")
+    if not can_decide(user, approval):
+        raise NotAllowedError(f"{user.get_username()} may not decide approval {approval_id}")
+    now = timezone.now()
+    with transaction.atomic():
+        lock_instances([approval.instance_id])
+        approval = Approval.objects.select_for_update().get(pk=approval_id)
+        if not approval.is_pending:
+            raise InvalidStateError(f"approval {approval_id} is already {approval.status}")
+        approval.status = Approval.Status.APPROVED if approved else Approval.Status.REJECTED
+        approval.decided_by = actor.name
+        approval.decided_at = now
+        approval.comment = comment
+        approval.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+        _send_decision(approval, approved=approved, by=actor.name, comment=comment, now=now, timed_out=False)
+        audit.record(
+            actor,
+            "approve" if approved else "reject",
+            "approval",
+            str(approval.pk),
+            reason=comment,
+            details={"instance_id": approval.instance_id, "name": approval.name},
+        )
+    return approval
+
+
+def expire_due(now: datetime | None = None) -> int:
+    """Expire pending approvals past their deadline; the orchestration gets a timed-out rejection."""
+    now = now or timezone.now()
+    expired = 0
+    for approval_id in Approval.objects.filter(status=Approval.Status.PENDING, deadline__lte=now).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            approval = Approval.objects.select_for_update().filter(pk=approval_id, status="pending").first()
+            if approval is None:
+                continue
+            approval.status = Approval.Status.EXPIRED
+            approval.decided_at = now
+            approval.save(update_fields=["status", "decided_at"])
+            _send_decision(approval, approved=False, by=None, comment="", now=now, timed_out=True)
+            expired += 1
+    return expired
+
+
+def _send_decision(approval: Approval, *, approved: bool, by: str | None, comment: str, now, timed_out: bool) -> None:
+    decision = {
+        "approved": approved,
+        "by": by,
+        "comment": comment,
+        "decided_at": now.isoformat(),
+        "timed_out": timed_out,
+    }
+    event = ev.approval_decided(now, approval.task_id, dumps(decision))
+    deliver([Message.for_event(approval.instance_id, event, execution_id=approval.execution_id)])
