@@ -68,7 +68,7 @@ class HistoryEvent(models.Model):
     instance_id = models.CharField(max_length=256)
     execution_id = models.CharField(max_length=32)
     sequence = models.IntegerField()
-    event_type = models.CharField(max_length=50, choices=[(t.value, t.value) for t in EventType])
+    event_type = models.CharField(max_length=50)
     timestamp = models.DateTimeField()
     task_id = models.IntegerField(null=True, blank=True)
     name = models.CharField(max_length=300, null=True, blank=True)

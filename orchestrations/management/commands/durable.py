@@ -21,7 +21,7 @@ from orchestrations.engine import OrchestrationStatus
 from orchestrations.models import Instance
 from orchestrations.status import status_document
 
-OK, UNSUCCESSFUL, BAD_USAGE = 0, 1, 2
+UNSUCCESSFUL, BAD_USAGE = 1, 2
 
 UNSUCCESSFUL_STATUSES = {OrchestrationStatus.FAILED, OrchestrationStatus.TERMINATED, OrchestrationStatus.CANCELED}
 _STATUS_BY_LOWER_NAME = {status.value.lower(): status.value for status in OrchestrationStatus}
@@ -63,7 +63,7 @@ class _SubcommandParser(CommandParser):
     def error(self, message: str):
         if self.called_from_command_line:
             super().error(message)
-        raise CommandError(f"Error: {message}", returncode=BAD_USAGE)
+        raise CommandError(f"Error: {message}")
 
 
 # Argument types: argparse reports a bad value as a usage error naming the option.
@@ -262,7 +262,7 @@ class Command(BaseCommand):
         self._print_json(status_document(instance))
         if not instance.is_terminal:
             raise CommandError(
-                f"instance {instance_id!r} is still {instance.runtime_status} after {options['wait']:g} seconds",
+                f"instance {instance_id!r} is still {instance.runtime_status} after waiting {options['wait']:g}s",
                 returncode=UNSUCCESSFUL,
             )
         self._fail_if_unsuccessful(instance)
@@ -381,7 +381,7 @@ def _query(options: dict[str, Any], limit: int) -> tuple[list[Instance], bool]:
 
 
 def _table(instances: list[Instance]) -> str:
-    rows = [("ID", "NAME", "STATUS", "CREATED", "UPDATED")]
+    rows = [("ID", "NAME", "STATUS", "CREATED (UTC)", "UPDATED (UTC)")]
     rows += [
         (
             instance.instance_id,
