@@ -3,6 +3,7 @@ for the embedded mode (SQLite, in-process workers, in-memory channel layer)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -78,7 +79,8 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # Tests run on a file too: worker threads need their own connections to the same database.
-    _database["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per test run, so that two runs side by side do not pull it from under each other.
+    _database["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 elif _database["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(f"DATABASE_URL must name PostgreSQL or SQLite; got {_database['ENGINE']!r}")
