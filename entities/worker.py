@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from consoleapp import live
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations.engine import EntityId, FailureDetails
 from orchestrations.engine import events as ev
@@ -51,9 +52,11 @@ def claim_entities(worker_id: str, limit: int) -> list[str]:
 
 def process_entities(worker_id: str, limit: int) -> int:
     entity_ids = claim_entities(worker_id, limit)
+    changed: list[str] = []
     for entity_id in entity_ids:
         try:
             run_entity_batch(entity_id, worker_id)
+            changed.append(entity_id)
         except LeaseLostError:
             logger.warning("lost the lease on entity %s; another worker has it", entity_id)
         except Exception:
@@ -61,6 +64,7 @@ def process_entities(worker_id: str, limit: int) -> int:
             Entity.objects.filter(pk=entity_id, lease_owner=worker_id).update(
                 lease_expires_at=timezone.now() + timedelta(seconds=RETRY_SECONDS)
             )
+    live.publish(live.ENTITY, changed)
     return len(entity_ids)
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from consoleapp import audit, roles
+from consoleapp import audit, live, roles
 from consoleapp.audit import Actor
 
 from .engine import events as ev
@@ -111,3 +111,4 @@ def _send_decision(approval: Approval, *, approved: bool, by: str | None, commen
     }
     event = ev.approval_decided(now, approval.task_id, dumps(decision))
     deliver([Message.for_event(approval.instance_id, event, execution_id=approval.execution_id)])
+    live.publish_on_commit(live.APPROVAL, [str(approval.pk)])

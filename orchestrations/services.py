@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from consoleapp import audit
+from consoleapp import audit, live
 from consoleapp.audit import Actor
 from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
@@ -121,6 +121,7 @@ def start(
         started = ev.execution_started(row.created_at, name, payload, version=version or None)
         deliver([Message.for_event(instance_id, started)])
         audit.record(actor, "start", "instance", instance_id, details={"name": name})
+        live.publish_on_commit(live.INSTANCE, [instance_id])
     return instance_id
 
 
@@ -312,6 +313,7 @@ def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None =
     rewound = ev.execution_rewound(now, _serialize(reason, "the reason"))
     deliver([*messages, Message.for_event(instance_id, rewound)])
     audit.record(actor, "rewind", "instance", instance_id, reason=reason)
+    live.publish_on_commit(live.INSTANCE, [instance_id])
 
 
 def _renumber(rows: list[HistoryEvent]) -> None:
@@ -399,6 +401,7 @@ def purge(instance_id: str, *, actor: Actor | None = None) -> int:
             )
         _delete_instances([instance_id])
         audit.record(actor, "purge", "instance", instance_id)
+        live.publish_on_commit(live.INSTANCE, [instance_id])
     return 1
 
 

@@ -20,6 +20,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from consoleapp import live
 from functions.activities import PayloadTooLargeError, check_payload_size, is_known_activity
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 
@@ -66,14 +67,16 @@ def claim_instances(worker_id: str, limit: int) -> list[str]:
 
 def process_orchestrations(worker_id: str, limit: int) -> int:
     instance_ids = claim_instances(worker_id, limit)
+    changed: list[str] = []
     for instance_id in instance_ids:
         try:
-            run_episode(instance_id, worker_id)
+            changed += run_episode(instance_id, worker_id)
         except LeaseLostError:
             logger.warning("lost the lease on %s; another worker has it", instance_id)
         except Exception:
             logger.exception("episode of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
             retry_later(instance_id, worker_id)
+    live.publish(live.INSTANCE, changed)
     return len(instance_ids)
 
 
@@ -88,7 +91,9 @@ def retry_later(instance_id: str, worker_id: str) -> None:
         logger.exception("could not shorten the lease on %s; it expires by itself", instance_id)
 
 
-def run_episode(instance_id: str, worker_id: str) -> None:
+def run_episode(instance_id: str, worker_id: str) -> list[str]:
+    """Run one episode of the instance; return the instances whose state it changed (itself
+    and any sub-orchestrations it started)."""
     now = timezone.now()
     instance = Instance.objects.get(pk=instance_id)
     if instance.lease_owner != worker_id:
@@ -99,6 +104,7 @@ def run_episode(instance_id: str, worker_id: str) -> None:
     episode = EpisodePlan(instance, now)
     episode.consume(messages)
     episode.commit(worker_id)
+    return [instance_id, *(child.pk for child in episode.children)]
 
 
 class EpisodePlan:
@@ -393,6 +399,8 @@ class EpisodePlan:
                 replace_instance(child)
             WorkItem.objects.bulk_create(self.work_items)
             Approval.objects.bulk_create(self.approvals)
+            if self.approvals:
+                live.publish_on_commit(live.APPROVAL, [str(approval.pk) for approval in self.approvals])
             if self.status.is_terminal or self.status == OrchestrationStatus.CONTINUED_AS_NEW:
                 # Nobody is waiting for these decisions any more.
                 Approval.objects.filter(instance_id=instance_id, status=Approval.Status.PENDING).update(
