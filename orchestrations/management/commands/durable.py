@@ -16,12 +16,17 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 
+from consoleapp.audit import Actor
+from entities import services as entity_services
 from orchestrations import services
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.models import Instance
 from orchestrations.status import status_document
 
 UNSUCCESSFUL, BAD_USAGE = 1, 2
+
+#: Changes made from the CLI are audited under the operating-system user who ran it.
+CLI = Actor.for_cli()
 
 UNSUCCESSFUL_STATUSES = {OrchestrationStatus.FAILED, OrchestrationStatus.TERMINATED, OrchestrationStatus.CANCELED}
 _STATUS_BY_LOWER_NAME = {status.value.lower(): status.value for status in OrchestrationStatus}
@@ -63,7 +68,7 @@ class _SubcommandParser(CommandParser):
     def error(self, message: str):
         if self.called_from_command_line:
             super().error(message)
-        raise CommandError(f"Error: {message}")
+        raise CommandError(f"Error: {message}", returncode=BAD_USAGE)
 
 
 # Argument types: argparse reports a bad value as a usage error naming the option.
@@ -228,8 +233,32 @@ class Command(BaseCommand):
         _add_status_filter(purge, f"purge instances in these runtime statuses: {_FINISHED_STATUS_NAMES}")
         _add_date_filters(purge)
 
+        entity = action(
+            "entity",
+            "Signal an entity, print its state, or list entities",
+            "Entities are addressed by NAME (case-insensitive) and KEY.",
+        )
+        entity_actions = entity.add_subparsers(
+            dest="entity_action", required=True, metavar="ENTITY_ACTION", parser_class=_SubcommandParser
+        )
+        signal = entity_actions.add_parser("signal", help="send an operation to an entity (one-way)")
+        signal.add_argument("entity_name", metavar="NAME")
+        signal.add_argument("entity_key", metavar="KEY")
+        signal.add_argument("operation", metavar="OPERATION")
+        signal.add_argument("--input", metavar="JSON", help="the operation's input, as JSON (default: null)")
+        get = entity_actions.add_parser("get", help="print an entity's state as JSON (exit status 1 if it has none)")
+        get.add_argument("entity_name", metavar="NAME")
+        get.add_argument("entity_key", metavar="KEY")
+        entity_list = entity_actions.add_parser("list", help="list entities that have state")
+        entity_list.add_argument("--name", metavar="N", help="only entities named N")
+        entity_list.add_argument(
+            "--limit", type=_positive_int, default=100, metavar="K", help="show at most K entities (default: 100)"
+        )
+        entity_list.add_argument("--json", action="store_true", help="print JSON, not a table")
+
     def handle(self, *args, **options) -> None:
         handlers: dict[str, Callable[[dict[str, Any]], None]] = {
+            "entity": self._entity,
             "start": self._start,
             "status": self._status,
             "list": self._list,
@@ -253,7 +282,7 @@ class Command(BaseCommand):
     def _start(self, options: dict[str, Any]) -> None:
         input_ = services.parse_json(options["input"], "--input")
         instance_id = services.start(
-            options["name"], input_, instance_id=options["instance_id"], version=options["version"]
+            options["name"], input_, instance_id=options["instance_id"], version=options["version"], actor=CLI
         )
         if options["wait"] is None:
             self.stdout.write(instance_id)
@@ -286,39 +315,40 @@ class Command(BaseCommand):
 
     def _raise_event(self, options: dict[str, Any]) -> None:
         data = services.parse_json(options["data"], "--data")
-        services.raise_event(options["instance_id"], options["event_name"], data)
+        services.raise_event(options["instance_id"], options["event_name"], data, actor=CLI)
         self.stdout.write(f"Raised event {options['event_name']!r} on instance {options['instance_id']!r}.")
 
     def _terminate(self, options: dict[str, Any]) -> None:
-        services.terminate(options["instance_id"], options["reason"])
+        services.terminate(options["instance_id"], options["reason"], actor=CLI)
         self.stdout.write(f"Requested termination of instance {options['instance_id']!r}.")
 
     def _suspend(self, options: dict[str, Any]) -> None:
-        services.suspend(options["instance_id"], options["reason"])
+        services.suspend(options["instance_id"], options["reason"], actor=CLI)
         self.stdout.write(f"Requested suspension of instance {options['instance_id']!r}.")
 
     def _resume(self, options: dict[str, Any]) -> None:
-        services.resume(options["instance_id"], options["reason"])
+        services.resume(options["instance_id"], options["reason"], actor=CLI)
         self.stdout.write(f"Requested resumption of instance {options['instance_id']!r}.")
 
     def _rewind(self, options: dict[str, Any]) -> None:
-        services.rewind(options["instance_id"], options["reason"])
+        services.rewind(options["instance_id"], options["reason"], actor=CLI)
         self.stdout.write(f"Rewound instance {options['instance_id']!r}.")
 
     def _restart(self, options: dict[str, Any]) -> None:
-        self.stdout.write(services.restart(options["instance_id"], new_instance_id=options["new_id"]))
+        self.stdout.write(services.restart(options["instance_id"], new_instance_id=options["new_id"], actor=CLI))
 
     def _purge(self, options: dict[str, Any]) -> None:
         filters = options["status"] or options["created_after"] or options["created_before"]
         if options["instance_id"] and filters:
             raise CommandError("give an instance id or filters (--status, dates), not both", returncode=BAD_USAGE)
         if options["instance_id"]:
-            purged = services.purge(options["instance_id"])
+            purged = services.purge(options["instance_id"], actor=CLI)
         elif options["status"]:
             purged = services.purge_by(
                 statuses=options["status"],
                 created_from=options["created_after"],
                 created_to=options["created_before"],
+                actor=CLI,
             )
         else:
             raise CommandError(
@@ -326,6 +356,39 @@ class Command(BaseCommand):
                 returncode=BAD_USAGE,
             )
         self.stdout.write(f"Purged {purged} instance{'' if purged == 1 else 's'}.")
+
+    def _entity(self, options: dict[str, Any]) -> None:
+        action = options["entity_action"]
+        if action == "list":
+            page = entity_services.query(name=options["name"], page_size=options["limit"])
+            rows = [
+                {
+                    "name": row.name,
+                    "key": row.key,
+                    "state": services.parse_json(row.state, "state"),
+                    "lastOperationTime": row.last_operation_at.isoformat() if row.last_operation_at else None,
+                    "lockedBy": row.lock_owner,
+                }
+                for row in page.entities
+            ]
+            if options["json"]:
+                self._print_json(rows)
+            elif rows:
+                self.stdout.write(_entity_table(rows))
+            else:
+                self.stdout.write("No entities match.")
+            return
+        entity_id = entity_services.parse_entity_id(options["entity_name"], options["entity_key"])
+        if action == "signal":
+            input_ = services.parse_json(options["input"], "--input")
+            entity_services.signal(entity_id, options["operation"], input_, actor=CLI)
+            self.stdout.write(f"Signalled {options['operation']!r} to entity {entity_id}.")
+            return
+        try:
+            state = entity_services.get(entity_id)
+        except entity_services.EntityNotFoundError as error:
+            raise CommandError(str(error), returncode=UNSUCCESSFUL) from None
+        self._print_json(state.state)
 
     # Output.
 
@@ -400,3 +463,13 @@ def _table(instances: list[Instance]) -> str:
 
 def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _entity_table(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'NAME':<20} {'KEY':<24} {'LAST OPERATION':<26} STATE"]
+    for row in rows:
+        state = json.dumps(row["state"])
+        if len(state) > 60:
+            state = state[:57] + "..."
+        lines.append(f"{row['name']:<20} {row['key']:<24} {row['lastOperationTime'] or '-':<26} {state}")
+    return "\n".join(lines)
