@@ -1,3 +1,18 @@
 """Runnable function apps, one per Durable Functions pattern; importing this package registers them all."""
 
-from . import hello_sequence  # noqa: F401
+from __future__ import annotations
+
+from . import (  # noqa: F401
+    aggregator,
+    async_http_api,
+    bank,
+    choreography,
+    counter,
+    dynamic_pipeline,
+    eternal,
+    external_events,
+    fan_out_fan_in,
+    hello_sequence,
+    human_interaction,
+    monitor,
+)

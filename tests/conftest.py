@@ -79,13 +79,20 @@ class WorkerProcess:
                 self.kill()
 
 
+@pytest.fixture(scope="session")
+def worker_process(django_db_setup) -> Iterator[WorkerProcess]:
+    """One ``manage.py worker`` process for the whole session: starting one takes seconds.
+    Between tests the database is emptied under it; it simply finds no work."""
+    process = WorkerProcess().start()
+    yield process
+    process.stop()
+
+
 @pytest.fixture
-def workers(transactional_db) -> Iterator[object]:
+def workers(transactional_db, request) -> Iterator[object]:
     """Workers running in the background for the duration of a test."""
     if is_celery_mode():
-        process = WorkerProcess().start()
-        yield process
-        process.stop()
+        yield request.getfixturevalue("worker_process")
     else:
         from orchestrations.worker.inprocess import InProcessWorkers
 
