@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
 from entities.models import Entity
@@ -69,11 +69,8 @@ def deliver(messages: Sequence[Message]) -> int:
     for message in deliverable:
         current = earliest.get(message.instance_id)
         earliest[message.instance_id] = message.visible_at if current is None else min(current, message.visible_at)
-    for address, visible_at in sorted(earliest.items()):
-        model = Entity if is_entity_address(address) else Instance
-        model.objects.filter(pk=address).filter(
-            Q(next_message_at__isnull=True) | Q(next_message_at__gt=visible_at)
-        ).update(next_message_at=visible_at)
+    _bring_forward(Instance, {a: t for a, t in earliest.items() if not is_entity_address(a)})
+    _bring_forward(Entity, {a: t for a, t in earliest.items() if is_entity_address(a)})
     now = timezone.now()
     due = {message.instance_id for message in deliverable if message.visible_at <= now}
     if any(not is_entity_address(address) for address in due):
@@ -81,6 +78,28 @@ def deliver(messages: Sequence[Message]) -> int:
     if any(is_entity_address(address) for address in due):
         notify_on_commit(ENTITIES)
     return len(deliverable)
+
+
+def _bring_forward(model: type[Instance] | type[Entity], earliest: dict[str, datetime]) -> None:
+    """Set each row's ``next_message_at`` to the given time where that is earlier, in one
+    statement for all rows (UPDATE ... FROM VALUES, on PostgreSQL and SQLite alike)."""
+    if not earliest:
+        return
+    table, key = model._meta.db_table, model._meta.pk.column
+    rows = sorted(earliest.items())
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s, %s::timestamptz)"] * len(rows))
+        source, address, time = f"(VALUES {values}) AS v(address, at)", "v.address", "v.at"
+    else:
+        values = ", ".join(["(%s, %s)"] * len(rows))
+        source, address, time = f"(VALUES {values}) AS v", "v.column1", "v.column2"
+    sql = (
+        f"UPDATE {table} SET next_message_at = {time} FROM {source} "
+        f"WHERE {table}.{key} = {address} AND ({table}.next_message_at IS NULL OR {table}.next_message_at > {time})"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for address_, at in rows for value in (address_, adapt(at))])
 
 
 def _is_deliverable(message: Message, target: tuple[str, str] | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from .engine.events import EventType
@@ -11,10 +12,34 @@ from .models import HistoryEvent, Instance
 #: Replay bookkeeping that Durable Functions leaves out of the history it shows.
 _HIDDEN_EVENTS = {EventType.ORCHESTRATOR_STARTED}
 
+#: Events whose data is an input (the rest carry a result).
+_INPUT_EVENTS = {
+    EventType.EXECUTION_STARTED,
+    EventType.TASK_SCHEDULED,
+    EventType.SUB_ORCHESTRATION_CREATED,
+    EventType.EVENT_RAISED,
+    EventType.EVENT_SENT,
+}
+
+#: The event that answers a call, and the event that made the call. Durable Functions names
+#: the called function and the time of the call on the answer (FunctionName, ScheduledTime).
+_ANSWERED_CALLS = {
+    EventType.TASK_COMPLETED: EventType.TASK_SCHEDULED,
+    EventType.TASK_FAILED: EventType.TASK_SCHEDULED,
+    EventType.SUB_ORCHESTRATION_COMPLETED: EventType.SUB_ORCHESTRATION_CREATED,
+    EventType.SUB_ORCHESTRATION_FAILED: EventType.SUB_ORCHESTRATION_CREATED,
+}
+
 
 def status_document(
-    instance: Instance, *, history: list[HistoryEvent] | None = None, show_input: bool = True, show_output: bool = True
+    instance: Instance,
+    *,
+    history: list[HistoryEvent] | None = None,
+    show_input: bool = True,
+    show_output: bool = True,
 ) -> dict[str, Any]:
+    """The status JSON. ``show_input`` covers the instance's input and the inputs in its
+    history; ``show_output`` the results in its history (the instance's output always shows)."""
     document: dict[str, Any] = {
         "name": instance.name,
         "instanceId": instance.instance_id,
@@ -22,13 +47,11 @@ def status_document(
         "input": loads(instance.input) if show_input else None,
         "customStatus": loads(instance.custom_status),
         "output": _output(instance),
-        "createdTime": _iso(instance.created_at),
-        "lastUpdatedTime": _iso(instance.updated_at),
+        "createdTime": iso_time(instance.created_at),
+        "lastUpdatedTime": iso_time(instance.updated_at),
     }
     if history is not None:
-        document["historyEvents"] = [
-            history_entry(row, show_output) for row in history if row.event_type not in _HIDDEN_EVENTS
-        ]
+        document["historyEvents"] = _history_entries(history, show_input, show_output)
     return document
 
 
@@ -38,16 +61,32 @@ def _output(instance: Instance) -> Any:
     return loads(instance.output)
 
 
-def history_entry(row: HistoryEvent, show_output: bool = True) -> dict[str, Any]:
-    entry: dict[str, Any] = {"EventType": row.event_type, "EventId": row.task_id, "Timestamp": _iso(row.timestamp)}
+def _history_entries(history: list[HistoryEvent], show_input: bool, show_output: bool) -> list[dict[str, Any]]:
+    calls: dict[tuple[EventType, int], HistoryEvent] = {}
+    entries = []
+    for row in history:
+        if row.event_type in _HIDDEN_EVENTS:
+            continue
+        entry = history_entry(row, show_output, show_input)
+        if row.event_type in _ANSWERED_CALLS.values() and row.task_id is not None:
+            calls[(row.event_type, row.task_id)] = row
+        call = calls.get((_ANSWERED_CALLS.get(row.event_type), row.task_id))
+        if call is not None:
+            entry["FunctionName"] = call.name
+            entry["ScheduledTime"] = iso_time(call.timestamp)
+        entries.append(entry)
+    return entries
+
+
+def history_entry(row: HistoryEvent, show_output: bool = True, show_input: bool = True) -> dict[str, Any]:
+    entry: dict[str, Any] = {"EventType": row.event_type, "EventId": row.task_id, "Timestamp": iso_time(row.timestamp)}
     if row.name:
         entry["Name"] = row.name
-    if row.event_type in (
-        EventType.EXECUTION_STARTED,
-        EventType.TASK_SCHEDULED,
-        EventType.SUB_ORCHESTRATION_CREATED,
-    ) or row.event_type in (EventType.EVENT_RAISED, EventType.EVENT_SENT):
-        entry["Input"] = loads(row.data)
+    if row.event_type == EventType.EXECUTION_STARTED:
+        entry["FunctionName"] = row.name
+    if row.event_type in _INPUT_EVENTS:
+        if show_input:
+            entry["Input"] = loads(row.data)
     elif show_output and row.data is not None:
         entry["Result"] = loads(row.data)
     details = row.details or {}
@@ -66,5 +105,6 @@ def history_entry(row: HistoryEvent, show_output: bool = True) -> dict[str, Any]
     return entry
 
 
-def _iso(value) -> str:
+def iso_time(value: datetime) -> str:
+    """UTC times as Durable Functions writes them: ISO 8601 with a Z."""
     return value.isoformat().replace("+00:00", "Z")

@@ -129,3 +129,145 @@ def echo_each(ctx):
     for item in ctx.get_input():
         results.append((yield ctx.call_activity("echo", item)))
     return results
+
+
+# Used by the entity tests (tests/entities).
+
+
+@app.entity
+def journal(ctx):
+    """Keeps the list of values appended to it, in the order the operations ran."""
+    entries = ctx.get_state(list)
+    if ctx.operation_name == "append":
+        entries.append(ctx.get_input())
+    elif ctx.operation_name == "get":
+        ctx.set_result(entries)
+    else:
+        raise ValueError(f"journal has no operation {ctx.operation_name!r}")
+    ctx.set_state(entries)
+
+
+@app.entity
+def courier(ctx):
+    """Sends what it is asked to: ``signal`` ({"entity", "operation", "input", "delay_seconds"})
+    signals another entity; ``start`` ({"orchestrator", "input", "instance_id"}) starts an
+    orchestration. It counts the requests it carried out."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    request = ctx.get_input()
+    if ctx.operation_name == "signal":
+        delay = request.get("delay_seconds")
+        when = timezone.now() + timedelta(seconds=delay) if delay else None
+        ctx.signal_entity(request["entity"], request["operation"], request.get("input"), scheduled_time=when)
+    elif ctx.operation_name == "start":
+        ctx.start_new_orchestration(request["orchestrator"], request.get("input"), request.get("instance_id"))
+    else:
+        raise ValueError(f"courier has no operation {ctx.operation_name!r}")
+    ctx.set_state(ctx.get_state(lambda: 0) + 1)
+
+
+@app.entity
+def slow_sequence(ctx):
+    """Takes ``next`` operations numbered 1, 2, 3... from one sender, about 2 ms each, and
+    records every number that did not follow the one before: a lost operation leaves a gap, an
+    operation applied twice repeats a number."""
+    import time
+
+    state = ctx.get_state(lambda: {"count": 0, "last": 0, "out_of_order": []})
+    if ctx.operation_name == "next":
+        number = ctx.get_input()
+        time.sleep(0.002)
+        if number != state["last"] + 1:
+            state["out_of_order"].append([state["last"], number])
+        state["count"] += 1
+        state["last"] = number
+    elif ctx.operation_name == "get":
+        ctx.set_result(state)
+    ctx.set_state(state)
+
+
+@app.orchestrator
+def call_entities(ctx):
+    """Calls each [entity id, operation, input] of the input in turn and returns the results;
+    a failed call's result is {"error_type", "message"}."""
+    from functions import TaskFailedError
+
+    results = []
+    for entity_id, operation, operation_input in ctx.get_input():
+        try:
+            results.append((yield ctx.call_entity(entity_id, operation, operation_input)))
+        except TaskFailedError as error:
+            results.append({"error_type": error.details.error_type, "message": str(error)})
+    return results
+
+
+@app.orchestrator
+def call_entity_by_name(ctx):
+    """Calls one entity operation ({"entity", "operation", "input"}) and returns its result; a
+    failure is not caught."""
+    call = ctx.get_input()
+    return (yield ctx.call_entity(call["entity"], call["operation"], call.get("input")))
+
+
+@app.orchestrator
+def signal_entities(ctx):
+    """Signals each [entity id, operation, input] of the input, all in one episode; a fourth
+    item, if given, delays that signal by so many seconds."""
+    from datetime import timedelta
+
+    for entity_id, operation, operation_input, *delay in ctx.get_input():
+        when = ctx.current_utc_datetime + timedelta(seconds=delay[0]) if delay else None
+        ctx.signal_entity(entity_id, operation, operation_input, scheduled_time=when)
+    return len(ctx.get_input())
+
+
+@app.orchestrator
+def signal_in_steps(ctx):
+    """Signals ``operation`` with each of ``values`` to ``entity``, one episode per value (an
+    ``echo`` activity between them), so that other senders' signals can come in between."""
+    job = ctx.get_input()
+    for value in job["values"]:
+        ctx.signal_entity(job["entity"], job["operation"], value)
+        yield ctx.call_activity("echo", value)
+    return len(job["values"])
+
+
+@app.orchestrator
+def hold_locks(ctx):
+    """Locks the entities of the input and holds them until a "release" event."""
+    with (yield ctx.lock_entities(ctx.get_input())):
+        yield ctx.wait_for_external_event("release")
+    return "released"
+
+
+@app.orchestrator
+def lock_or_give_up(ctx):
+    """Asks to lock the entities of the input and holds them until a "release" event, unless a
+    "give_up" event comes first: then it continues as new without them and waits for "stop"."""
+    job = ctx.get_input()
+    if job.get("gave_up"):
+        yield ctx.wait_for_external_event("stop")
+        return "stopped"
+    lock = ctx.lock_entities(job["entities"])
+    give_up = ctx.wait_for_external_event("give_up")
+    if (yield ctx.task_any([lock, give_up])) is give_up:
+        ctx.continue_as_new({**job, "gave_up": True})
+        return None
+    with lock.result:
+        yield ctx.wait_for_external_event("release")
+    return "released"
+
+
+@app.orchestrator
+def fail_inside_critical_section(ctx):
+    """Locks the entities of the input, then fails on an activity without leaving the block."""
+    with (yield ctx.lock_entities(ctx.get_input())):
+        yield ctx.call_activity("fail", "failed while holding locks")
+
+
+@app.orchestrator
+def repeat_text(ctx):
+    """Builds its output itself, so a test can make the output large from a small input."""
+    return "x" * ctx.get_input()

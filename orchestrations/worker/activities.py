@@ -76,6 +76,12 @@ def process_activities(worker_id: str, limit: int) -> int:
             outcomes.append(run_activity(item.name, item.input))
             execution.ended_at = timezone.now()
     complete_work_items(claimed, outcomes, worker_id)
+    # Run the next episode of the orchestrations just answered here and now, rather than wait
+    # for an orchestration worker to be woken: a chain of calls then costs no wake-ups at all.
+    from .episodes import process_orchestrations
+
+    answered = sorted({item.instance_id for item, _ in claimed})
+    process_orchestrations(worker_id, len(answered), only=answered)
     return len(claimed)
 
 

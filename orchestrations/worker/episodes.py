@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,13 +50,14 @@ class LeaseLostError(Exception):
     """Another worker took the instance over while this one was working on it."""
 
 
-def claim_instances(worker_id: str, limit: int) -> list[str]:
+def claim_instances(worker_id: str, limit: int, only: list[str] | None = None) -> list[str]:
     now = timezone.now()
+    ready = Instance.objects.select_for_update(skip_locked=True).filter(next_message_at__lte=now)
+    if only is not None:
+        ready = ready.filter(pk__in=only)
     with transaction.atomic():
         instance_ids = list(
-            Instance.objects.select_for_update(skip_locked=True)
-            .filter(next_message_at__lte=now)
-            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+            ready.filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
             .order_by("next_message_at")
             .values_list("instance_id", flat=True)[:limit]
         )
@@ -65,19 +68,62 @@ def claim_instances(worker_id: str, limit: int) -> list[str]:
     return instance_ids
 
 
-def process_orchestrations(worker_id: str, limit: int) -> int:
-    instance_ids = claim_instances(worker_id, limit)
-    changed: list[str] = []
+def process_orchestrations(worker_id: str, limit: int, only: list[str] | None = None) -> int:
+    """Claim up to ``limit`` instances with ready messages (of ``only``, if given), run an
+    episode of each and checkpoint them together."""
+    instance_ids = claim_instances(worker_id, limit, only)
+    if not instance_ids:
+        return 0
+    plans = plan_episodes(instance_ids, worker_id)
+    try:
+        commit_episodes(plans, worker_id)
+    except Exception:
+        # One bad episode (a lost lease, a conflict) must not hold the others back: commit
+        # them one by one, each in its own transaction.
+        logger.info("batch checkpoint of %d episodes failed; committing them one by one", len(plans), exc_info=True)
+        plans = [plan for plan in plans if _commit_alone(plan, worker_id)]
+    changed = [plan.instance.pk for plan in plans] + [child.pk for plan in plans for child in plan.children]
+    live.publish(live.INSTANCE, changed)
+    return len(instance_ids)
+
+
+def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
+    now = timezone.now()
+    instances = {instance.pk: instance for instance in Instance.objects.filter(pk__in=instance_ids)}
+    inboxes: dict[str, list[Message]] = {instance_id: [] for instance_id in instance_ids}
+    for message in Message.objects.filter(instance_id__in=instance_ids, visible_at__lte=now).order_by("id"):
+        inbox = inboxes[message.instance_id]
+        if len(inbox) < MAX_MESSAGES_PER_EPISODE:
+            inbox.append(message)
+    histories = history_cache.get_many(instances.values())
+    plans = []
     for instance_id in instance_ids:
-        try:
-            changed += run_episode(instance_id, worker_id)
-        except LeaseLostError:
+        instance = instances.get(instance_id)
+        if instance is None or instance.lease_owner != worker_id:
             logger.warning("lost the lease on %s; another worker has it", instance_id)
+            continue
+        plan = EpisodePlan(instance, now, past=histories.get(instance_id))
+        try:
+            plan.consume(inboxes[instance_id])
         except Exception:
             logger.exception("episode of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
             retry_later(instance_id, worker_id)
-    live.publish(live.INSTANCE, changed)
-    return len(instance_ids)
+            continue
+        plans.append(plan)
+    return plans
+
+
+def _commit_alone(plan: EpisodePlan, worker_id: str) -> bool:
+    instance_id = plan.instance.pk
+    try:
+        commit_episodes([plan], worker_id)
+        return True
+    except LeaseLostError:
+        logger.warning("lost the lease on %s; another worker has it", instance_id)
+    except Exception:
+        logger.exception("checkpoint of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
+        retry_later(instance_id, worker_id)
+    return False
 
 
 def retry_later(instance_id: str, worker_id: str) -> None:
@@ -92,25 +138,20 @@ def retry_later(instance_id: str, worker_id: str) -> None:
 
 
 def run_episode(instance_id: str, worker_id: str) -> list[str]:
-    """Run one episode of the instance; return the instances whose state it changed (itself
-    and any sub-orchestrations it started)."""
-    now = timezone.now()
+    """Run one episode of a leased instance on its own; return the instances whose state it
+    changed (itself and any sub-orchestrations it started)."""
     instance = Instance.objects.get(pk=instance_id)
     if instance.lease_owner != worker_id:
         raise LeaseLostError(instance_id)
-    messages = list(
-        Message.objects.filter(instance_id=instance_id, visible_at__lte=now).order_by("id")[:MAX_MESSAGES_PER_EPISODE]
-    )
-    episode = EpisodePlan(instance, now)
-    episode.consume(messages)
-    episode.commit(worker_id)
-    return [instance_id, *(child.pk for child in episode.children)]
+    plans = plan_episodes([instance_id], worker_id)
+    commit_episodes(plans, worker_id)
+    return [instance_id, *(child.pk for plan in plans for child in plan.children)]
 
 
 class EpisodePlan:
     """What one episode will write, gathered before the transaction that writes it."""
 
-    def __init__(self, instance: Instance, now: datetime) -> None:
+    def __init__(self, instance: Instance, now: datetime, past: list[engine.HistoryEvent] | None = None) -> None:
         self.instance = instance
         self.now = now
         self.status = instance.status
@@ -123,7 +164,7 @@ class EpisodePlan:
         self.outgoing: list[Message] = []
         self.work_items: list[WorkItem] = []
         self.children: list[Instance] = []
-        self._past: list[engine.HistoryEvent] | None = None
+        self._past = past
         self.approvals: list[Approval] = []
 
     # Deciding what the messages mean.
@@ -377,53 +418,168 @@ class EpisodePlan:
     # Writing it all.
 
     def commit(self, worker_id: str) -> None:
-        instance_id = self.instance.pk
-        with transaction.atomic():
-            lock_instances([instance_id, *(m.instance_id for m in self.outgoing), *(c.pk for c in self.children)])
-            if not Instance.objects.filter(pk=instance_id, lease_owner=worker_id).exists():
-                raise LeaseLostError(instance_id)
-            if self.consumed_ids:
-                deleted, _ = Message.objects.filter(pk__in=self.consumed_ids).delete()
-                if deleted != len(self.consumed_ids):
-                    raise LeaseLostError(instance_id)
-            sequence = self.instance.history_length
-            if self.reset_history:
-                HistoryEvent.objects.filter(instance_id=instance_id).delete()
-                sequence = 0
-            execution_id = self.fields.get("execution_id", self.instance.execution_id)
-            HistoryEvent.objects.bulk_create(
-                HistoryEvent.from_engine(instance_id, execution_id, sequence + offset, event)
-                for offset, event in enumerate(self.history)
-            )
-            for child in self.children:
-                replace_instance(child)
-            WorkItem.objects.bulk_create(self.work_items)
-            Approval.objects.bulk_create(self.approvals)
-            if self.approvals:
-                live.publish_on_commit(live.APPROVAL, [str(approval.pk) for approval in self.approvals])
-            if self.status.is_terminal or self.status == OrchestrationStatus.CONTINUED_AS_NEW:
-                # Nobody is waiting for these decisions any more.
-                Approval.objects.filter(instance_id=instance_id, status=Approval.Status.PENDING).update(
-                    status=Approval.Status.CANCELED
-                )
-            deliver(self.outgoing)
-            Instance.objects.filter(pk=instance_id).update(
-                **self.fields,
-                history_length=sequence + len(self.history),
-                next_message_at=self._next_message_at(),
-                updated_at=self.now,
-                lease_owner=None,
-                lease_expires_at=None,
-            )
-            if self.work_items:
-                notify_on_commit(ACTIVITIES)
+        commit_episodes([self], worker_id)
 
-    def _next_message_at(self) -> datetime | None:
-        inbox = Message.objects.filter(instance_id=self.instance.pk)
-        if self.status == OrchestrationStatus.SUSPENDED:
-            # While suspended only control messages are worth waking up for.
-            inbox = inbox.filter(event_type__in=CONTROL_EVENTS)
-        return inbox.aggregate(earliest=Min("visible_at"))["earliest"]
+    # What the batch checkpoint reads.
+
+    @property
+    def first_sequence(self) -> int:
+        return 0 if self.reset_history else self.instance.history_length
+
+    @property
+    def execution_id(self) -> str:
+        return self.fields.get("execution_id", self.instance.execution_id)
+
+    def history_rows(self) -> list[HistoryEvent]:
+        first, instance_id, execution_id = self.first_sequence, self.instance.pk, self.execution_id
+        return [
+            HistoryEvent.from_engine(instance_id, execution_id, first + offset, event)
+            for offset, event in enumerate(self.history)
+        ]
+
+
+def commit_episodes(plans: list[EpisodePlan], worker_id: str) -> None:
+    """Checkpoint episodes in one transaction: consumed messages deleted, history appended,
+    work items, approvals and outgoing messages written, instance rows updated; or nothing, if
+    any instance's lease was lost or any message was consumed by someone else."""
+    if not plans:
+        return
+    ids = [plan.instance.pk for plan in plans]
+    outgoing = [message for plan in plans for message in plan.outgoing]
+    children = [child for plan in plans for child in plan.children]
+    with transaction.atomic():
+        lock_instances([*ids, *(message.instance_id for message in outgoing), *(child.pk for child in children)])
+        owned = set(Instance.objects.filter(pk__in=ids, lease_owner=worker_id).values_list("pk", flat=True))
+        if len(owned) != len(ids):
+            raise LeaseLostError(", ".join(sorted(set(ids) - owned)))
+        consumed = [message_id for plan in plans for message_id in plan.consumed_ids]
+        if consumed:
+            deleted, _ = Message.objects.filter(pk__in=consumed).delete()
+            if deleted != len(consumed):
+                raise LeaseLostError(", ".join(ids))
+        resets = [plan.instance.pk for plan in plans if plan.reset_history]
+        if resets:
+            HistoryEvent.objects.filter(instance_id__in=resets).delete()
+        HistoryEvent.objects.bulk_create([row for plan in plans for row in plan.history_rows()])
+        for child in children:
+            replace_instance(child)
+        work_items = [item for plan in plans for item in plan.work_items]
+        WorkItem.objects.bulk_create(work_items)
+        _write_approvals(plans)
+        deliver(outgoing)
+        _update_instances(plans)
+        if work_items:
+            notify_on_commit(ACTIVITIES)
+    for plan in plans:
+        history_cache.remember(plan)
+
+
+def _write_approvals(plans: list[EpisodePlan]) -> None:
+    approvals = [approval for plan in plans for approval in plan.approvals]
+    Approval.objects.bulk_create(approvals)
+    if approvals:
+        live.publish_on_commit(live.APPROVAL, [str(approval.pk) for approval in approvals])
+    ended = [
+        plan.instance.pk
+        for plan in plans
+        if plan.status.is_terminal or plan.status == OrchestrationStatus.CONTINUED_AS_NEW
+    ]
+    if ended:
+        # Nobody is waiting for these decisions any more.
+        Approval.objects.filter(instance_id__in=ended, status=Approval.Status.PENDING).update(
+            status=Approval.Status.CANCELED
+        )
+
+
+def _update_instances(plans: list[EpisodePlan]) -> None:
+    """Write each instance's new state, its next wake-up computed from its inbox as it is now
+    (after this batch's deliveries) and its lease released; one UPDATE per set of changed fields."""
+    ids = [plan.instance.pk for plan in plans]
+    earliest = dict(
+        Message.objects.filter(instance_id__in=ids)
+        .values("instance_id")
+        .annotate(earliest=Min("visible_at"))
+        .values_list("instance_id", "earliest")
+    )
+    suspended = [plan.instance.pk for plan in plans if plan.status == OrchestrationStatus.SUSPENDED]
+    if suspended:
+        # While suspended only control messages are worth waking up for.
+        control = dict(
+            Message.objects.filter(instance_id__in=suspended, event_type__in=CONTROL_EVENTS)
+            .values("instance_id")
+            .annotate(earliest=Min("visible_at"))
+            .values_list("instance_id", "earliest")
+        )
+        for instance_id in suspended:
+            earliest[instance_id] = control.get(instance_id)
+    by_fields: dict[tuple[str, ...], list[Instance]] = {}
+    for plan in plans:
+        instance = plan.instance
+        for name, value in plan.fields.items():
+            setattr(instance, name, value)
+        instance.history_length = plan.first_sequence + len(plan.history)
+        instance.next_message_at = earliest.get(instance.pk)
+        instance.updated_at = plan.now
+        instance.lease_owner = None
+        instance.lease_expires_at = None
+        by_fields.setdefault(tuple(sorted(plan.fields)), []).append(instance)
+    fixed = ["history_length", "next_message_at", "updated_at", "lease_owner", "lease_expires_at"]
+    for fields, instances in by_fields.items():
+        Instance.objects.bulk_update(instances, [*fixed, *fields])
+
+
+class HistoryCache:
+    """The histories this worker process last wrote, so the next episode of a hot instance
+    needs no history query. An entry is used only while the instance row still shows the
+    execution, length and update time this worker left it with: if anyone else has written
+    to it since (another worker after a lease expiry, a rewind), the history is read again."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[str, tuple[tuple, list[engine.HistoryEvent]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(instance: Instance) -> tuple:
+        return (instance.execution_id, instance.history_length, instance.updated_at)
+
+    def get_many(self, instances: Iterable[Instance]) -> dict[str, list[engine.HistoryEvent]]:
+        found: dict[str, list[engine.HistoryEvent]] = {}
+        missing = []
+        with self._lock:
+            for instance in instances:
+                entry = self._entries.get(instance.pk)
+                if entry is not None and entry[0] == self._key(instance):
+                    self._entries.move_to_end(instance.pk)
+                    found[instance.pk] = list(entry[1])
+                else:
+                    missing.append(instance.pk)
+        if missing:
+            for instance_id in missing:
+                found[instance_id] = []
+            rows = HistoryEvent.objects.filter(instance_id__in=missing).order_by("instance_id", "sequence")
+            for row in rows:
+                found[row.instance_id].append(row.to_engine())
+        return found
+
+    def remember(self, plan: EpisodePlan) -> None:
+        instance = plan.instance  # As _update_instances left it: the row as now committed.
+        if instance.status.is_terminal:
+            self.forget(instance.pk)
+            return
+        events = [*([] if plan.reset_history else plan._past_history()), *plan.history]
+        with self._lock:
+            self._entries[instance.pk] = (self._key(instance), events)
+            self._entries.move_to_end(instance.pk)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def forget(self, instance_id: str) -> None:
+        with self._lock:
+            self._entries.pop(instance_id, None)
+
+
+history_cache = HistoryCache()
 
 
 def new_instance_row(

@@ -148,8 +148,8 @@ def test_the_worker_loop_carries_on_after_losing_a_lease(monkeypatch, caplog):
     lost = services.start("echo_orchestrator", 1, instance_id="lost")
     kept = services.start("echo_orchestrator", 2, instance_id="kept")
 
-    def claim_then_lose_one(worker_id, limit):
-        claimed = claim_instances(worker_id, limit)
+    def claim_then_lose_one(worker_id, limit, only=None):
+        claimed = claim_instances(worker_id, limit, only)
         Instance.objects.filter(pk=lost).update(lease_owner="someone-else")
         return claimed
 
@@ -165,10 +165,10 @@ def test_the_worker_loop_carries_on_after_losing_a_lease(monkeypatch, caplog):
 def test_an_episode_that_raises_is_retried_later_rather_than_at_once(monkeypatch, settings):
     instance_id = services.start("echo_orchestrator", 1)
 
-    def broken_episode(instance_id, worker_id):
+    def broken_checkpoint(plans, worker_id):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(episodes, "run_episode", broken_episode)
+    monkeypatch.setattr(episodes, "commit_episodes", broken_checkpoint)
 
     assert process_orchestrations("worker-a", 10) == 1
 

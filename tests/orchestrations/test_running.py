@@ -11,7 +11,7 @@ from orchestrations import services
 from orchestrations.models import HistoryEvent, WorkItem
 from orchestrations.worker import worker_id
 
-from .helpers import event_types, run_activities, run_orchestrations, run_to_end
+from .helpers import event_types, run_orchestrations, run_to_end
 
 pytestmark = pytest.mark.django_db
 
@@ -101,10 +101,8 @@ def test_an_orchestrator_output_that_is_not_json_fails_the_instance_saying_so():
 
 
 def test_an_orchestrator_output_over_the_payload_limit_fails_the_instance(settings):
-    instance_id = services.start("echo_orchestrator", "x" * 900)
-    run_orchestrations()
-    run_activities()
-    settings.PERDURA_MAX_PAYLOAD_BYTES = 800  # Lowered after the start so the output is what is too big.
+    settings.PERDURA_MAX_PAYLOAD_BYTES = 800
+    instance_id = services.start("repeat_text", 900)
     run_orchestrations()
 
     instance = services.get(instance_id)

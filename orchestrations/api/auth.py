@@ -1,0 +1,78 @@
+"""Who may call the API: API keys, taken the ways Azure Functions takes its keys.
+
+A key comes in the ``code`` query parameter or the ``x-functions-key`` header, as function
+keys do on Azure. The official Python client (``DurableOrchestrationClient``) can send
+neither: it builds every URL from the ``rpcBaseUrl`` of its binding and adds no headers. So
+``/runtime/webhooks/durabletask/sdk/<key>/`` mirrors the API with the key in the path, to be
+that ``rpcBaseUrl`` (see ``Caller.sdk_encoding`` for the one other difference there). The
+logs never show a key: see ``endpoints.redacted_path``.
+
+Each key carries a role; a route needs a permission of that role (``consoleapp.roles``). A
+missing, unknown or revoked key is 401, a key whose role lacks the permission 403.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from consoleapp import apikeys
+from consoleapp.audit import Actor
+from consoleapp.models import ApiKey
+from consoleapp.roles import role_can
+
+from .endpoints import error_response
+
+KEY_QUERY_PARAMETER = "code"
+KEY_HEADER = "x-functions-key"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated request's key, and how the request carried it."""
+
+    api_key: ApiKey
+    actor: Actor
+    #: The plain key when the request carried it in its URL (``code`` or the path): the links
+    #: handed back then carry it too, so that they work as given, as Azure's links do. None
+    #: when it came in a header: such a client adds the header to the links itself.
+    key_in_url: str | None
+    #: Requests through the official Python client's base URL. That client JSON-encodes its
+    #: payloads twice (``json.dumps`` of what ``json.dumps`` made), and on Azure its language
+    #: worker decodes them twice too; so here a body that is a JSON string holding JSON text
+    #: stands for that JSON value.
+    sdk_encoding: bool
+
+
+def requires(codename: str) -> Callable[..., Callable[..., HttpResponse]]:
+    """Let the request through only with an active key whose role may ``codename``; the handler
+    gets the ``Caller`` after the request."""
+
+    def decorator(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(handler)
+        def guarded(request: HttpRequest, *, path_key: str | None = None, **kwargs: Any) -> HttpResponse:
+            # As on Azure, the header wins over the query parameter.
+            header_key = request.headers.get(KEY_HEADER)
+            url_key = path_key or (None if header_key else request.GET.get(KEY_QUERY_PARAMETER))
+            plain_key = path_key or header_key or url_key
+            if not plain_key:
+                return error_response(
+                    401,
+                    f"an API key is required: send it in the {KEY_HEADER} header or the {KEY_QUERY_PARAMETER} "
+                    "query parameter",
+                )
+            api_key = apikeys.authenticate(plain_key)
+            if api_key is None:
+                return error_response(401, "the API key is not valid (unknown or revoked)")
+            if not role_can(api_key.role, codename):
+                return error_response(403, f"an API key with the role {api_key.role!r} may not do this ({codename})")
+            caller = Caller(api_key, Actor.for_api_key(api_key), url_key, sdk_encoding=path_key is not None)
+            return handler(request, caller, **kwargs)
+
+        return guarded
+
+    return decorator

@@ -1,0 +1,40 @@
+"""Routes of the HTTP API. A trailing slash is optional everywhere, as on Azure. Ids arrive
+URL-decoded; an event name or an entity key may even hold a slash (sent as %2F)."""
+
+from __future__ import annotations
+
+from django.urls import include, re_path
+
+from . import entity_views, views
+from .endpoints import not_found
+
+ID = r"[^/]+"
+
+routes = [
+    re_path(rf"^orchestrators/(?P<function_name>{ID})/?$", views.orchestrators),
+    re_path(rf"^orchestrators/(?P<function_name>{ID})/(?P<instance_id>{ID})/?$", views.orchestrators),
+    re_path(r"^instances/?$", views.instances),
+    re_path(rf"^instances/(?P<instance_id>{ID})/?$", views.instance),
+    re_path(rf"^instances/(?P<instance_id>{ID})/raiseEvent/(?P<event_name>.+?)/?$", views.instance_raise_event),
+    re_path(rf"^instances/(?P<instance_id>{ID})/terminate/?$", views.instance_terminate),
+    re_path(rf"^instances/(?P<instance_id>{ID})/suspend/?$", views.instance_suspend),
+    re_path(rf"^instances/(?P<instance_id>{ID})/resume/?$", views.instance_resume),
+    re_path(rf"^instances/(?P<instance_id>{ID})/rewind/?$", views.instance_rewind),
+    re_path(rf"^instances/(?P<instance_id>{ID})/restart/?$", views.instance_restart),
+    re_path(r"^entities/?$", entity_views.entity_list),
+    re_path(rf"^entities/(?P<entity_name>{ID})/?$", entity_views.entity_list),
+    re_path(rf"^entities/(?P<entity_name>{ID})/(?P<entity_key>.+?)/?$", entity_views.entity),
+    re_path(r"^openapi\.json$", views.openapi_json),
+    re_path(r"", not_found),
+]
+
+urlpatterns = [
+    # The official Python client's base URL, with the key in the path (see auth.py). First, so
+    # that the catch-all of the plain prefix does not take it.
+    re_path(rf"^runtime/webhooks/durabletask/sdk/(?P<path_key>{ID})/", include(routes)),
+    re_path(r"^runtime/webhooks/durabletask/", include(routes)),
+    # The HTTP starter that Azure function apps usually define (the "HttpStart" template).
+    re_path(rf"^api/orchestrators/(?P<function_name>{ID})/?$", views.orchestrators),
+    re_path(rf"^api/orchestrators/(?P<function_name>{ID})/(?P<instance_id>{ID})/?$", views.orchestrators),
+    re_path(r"^api/orchestrators/", not_found),
+]
