@@ -2,13 +2,16 @@
 
 After a checkpoint commits, the worker (or a service) publishes a small notice naming what
 changed; the console's websocket consumers decide what their page shows and re-render it,
-coalescing bursts. Publishing never gets in the engine's way: with no channel layer, or one
-that is down, the notice is dropped and pages catch up on their next refresh.
+coalescing bursts. Publishing never gets in the engine's way: notices are handed to a
+background thread that merges those of the last moment and sends them together, and with no
+channel layer, or one that is down, they are dropped and pages catch up on their next refresh.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
@@ -19,20 +22,55 @@ logger = logging.getLogger(__name__)
 
 GROUP = "perdura.changes"
 INSTANCE, ENTITY, APPROVAL = "instance", "entity", "approval"
+#: How long the publisher gathers notices before sending them as one.
+COALESCE_SECONDS = 0.05
 
 
-def publish(kind: str, ids: Iterable[str]) -> None:
-    """Tell open console pages that these instances, entities or approvals changed."""
-    ids = sorted(set(ids))
-    if not ids:
-        return
+class _Publisher(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(name="perdura-live-publisher", daemon=True)
+        self.notices: queue.SimpleQueue[tuple[str, list[str]]] = queue.SimpleQueue()
+
+    def run(self) -> None:
+        while True:
+            kind, ids = self.notices.get()
+            pending: dict[str, set[str]] = {kind: set(ids)}
+            try:
+                while True:
+                    kind, ids = self.notices.get(timeout=COALESCE_SECONDS)
+                    pending.setdefault(kind, set()).update(ids)
+            except queue.Empty:
+                pass
+            for kind, ids in pending.items():
+                _send(kind, sorted(ids))
+
+
+def _send(kind: str, ids: list[str]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
         async_to_sync(layer.group_send)(GROUP, {"type": "perdura.change", "kind": kind, "ids": ids})
-    except Exception:  # A console that cannot be told is no reason to fail a checkpoint.
+    except Exception:  # A console that cannot be told is no reason to fail anything.
         logger.debug("could not publish a %s change notice", kind, exc_info=True)
+
+
+_publisher: _Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def publish(kind: str, ids: Iterable[str]) -> None:
+    """Tell open console pages, shortly, that these instances, entities or approvals changed."""
+    global _publisher
+    ids = list(ids)
+    if not ids:
+        return
+    if _publisher is None or not _publisher.is_alive():
+        with _publisher_lock:
+            if _publisher is None or not _publisher.is_alive():
+                _publisher = _Publisher()
+                _publisher.start()
+    _publisher.notices.put((kind, ids))
 
 
 def publish_on_commit(kind: str, ids: Iterable[str]) -> None:
