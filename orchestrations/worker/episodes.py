@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +34,7 @@ from ..engine.events import EventType
 from ..engine.serialization import loads
 from ..inbox import deliver, lock_instances
 from ..models import Approval, HistoryEvent, Instance, Message, WorkItem
+from .history import history_cache
 
 logger = logging.getLogger(__name__)
 
@@ -526,60 +525,6 @@ def _update_instances(plans: list[EpisodePlan]) -> None:
     fixed = ["history_length", "next_message_at", "updated_at", "lease_owner", "lease_expires_at"]
     for fields, instances in by_fields.items():
         Instance.objects.bulk_update(instances, [*fixed, *fields])
-
-
-class HistoryCache:
-    """The histories this worker process last wrote, so the next episode of a hot instance
-    needs no history query. An entry is used only while the instance row still shows the
-    execution, length and update time this worker left it with: if anyone else has written
-    to it since (another worker after a lease expiry, a rewind), the history is read again."""
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[tuple, list[engine.HistoryEvent]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(instance: Instance) -> tuple:
-        return (instance.execution_id, instance.history_length, instance.updated_at)
-
-    def get_many(self, instances: Iterable[Instance]) -> dict[str, list[engine.HistoryEvent]]:
-        found: dict[str, list[engine.HistoryEvent]] = {}
-        missing = []
-        with self._lock:
-            for instance in instances:
-                entry = self._entries.get(instance.pk)
-                if entry is not None and entry[0] == self._key(instance):
-                    self._entries.move_to_end(instance.pk)
-                    found[instance.pk] = list(entry[1])
-                else:
-                    missing.append(instance.pk)
-        if missing:
-            for instance_id in missing:
-                found[instance_id] = []
-            rows = HistoryEvent.objects.filter(instance_id__in=missing).order_by("instance_id", "sequence")
-            for row in rows:
-                found[row.instance_id].append(row.to_engine())
-        return found
-
-    def remember(self, plan: EpisodePlan) -> None:
-        instance = plan.instance  # As _update_instances left it: the row as now committed.
-        if instance.status.is_terminal:
-            self.forget(instance.pk)
-            return
-        events = [*([] if plan.reset_history else plan._past_history()), *plan.history]
-        with self._lock:
-            self._entries[instance.pk] = (self._key(instance), events)
-            self._entries.move_to_end(instance.pk)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
-
-    def forget(self, instance_id: str) -> None:
-        with self._lock:
-            self._entries.pop(instance_id, None)
-
-
-history_cache = HistoryCache()
 
 
 def new_instance_row(
