@@ -207,12 +207,9 @@ class EpisodePlan:
             self.history += [ev.orchestrator_started(self.now), *new_events]
             self._finish(engine.Completion(OrchestrationStatus.FAILED, failure=FailureDetails.from_exception(error)))
             return
-        past = [
-            row.to_engine() for row in HistoryEvent.objects.filter(instance_id=self.instance.pk).order_by("sequence")
-        ]
         result = engine.execute(
             orchestrator,
-            past,
+            self._past_history(),
             [ev.orchestrator_started(self.now), *new_events],
             instance_id=self.instance.pk,
             http_poll_seconds=settings.PERDURA_HTTP_POLL_SECONDS,
