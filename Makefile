@@ -34,5 +34,18 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+## bench: the benchmark workloads against the local PostgreSQL and Redis, with DBOS as the peer
+## (BENCH_ARGS="--quick" for the two-minute run, "--mode embedded" for SQLite, "W1 W3" for some)
+BENCH_INSTALLED := $(VENV)/.bench-installed
+BENCH_ARGS ?=
+
+$(BENCH_INSTALLED): pyproject.toml $(INSTALLED)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
+	@touch $@
+
+.PHONY: bench
+bench: $(BENCH_INSTALLED)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,39 @@
+"""W2 Chain100: one instance calling 100 activities one after another; ms per step.
+
+Each repetition is a fresh instance, run alone; the figure is the median of the repetitions.
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+
+from orchestrations import services
+
+from .measure import Figure, TimedOut, wait_until
+
+WORKLOAD = "W2"
+ORCHESTRATOR = "bench_chain"
+TARGET_MS_PER_STEP = 3.3
+
+
+def run(steps: int, *, repetitions: int, timeout: float) -> list[Figure]:
+    title = f"Chain{steps}"
+    per_step = []
+    details: dict = {"steps": steps, "repetitions": repetitions}
+    for _ in range(repetitions):
+        instance_id = services.start(ORCHESTRATOR, steps, instance_id=f"w2-{uuid.uuid4().hex[:12]}")
+        try:
+            wait_until(
+                lambda instance_id=instance_id: services.get(instance_id).is_terminal, timeout, f"{title} finishing"
+            )
+        except TimedOut as error:
+            details.update(error=str(error), history_length=services.get(instance_id).history_length)
+            return [Figure(WORKLOAD, title, "ms per step", None, "lower", TARGET_MS_PER_STEP, details)]
+        instance = services.get(instance_id)
+        if instance.runtime_status != "Completed" or services.parse_json(instance.output, "output") != steps:
+            details.update(error=f"{instance_id} ended {instance.runtime_status} with output {instance.output!r}")
+            return [Figure(WORKLOAD, title, "ms per step", None, "lower", TARGET_MS_PER_STEP, details)]
+        per_step.append((instance.completed_at - instance.created_at).total_seconds() * 1000 / steps)
+    details["ms_per_step_each"] = [round(value, 3) for value in per_step]
+    return [Figure(WORKLOAD, title, "ms per step", statistics.median(per_step), "lower", TARGET_MS_PER_STEP, details)]

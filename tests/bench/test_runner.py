@@ -1,0 +1,90 @@
+"""The benchmark runner at trivial sizes: it runs the workloads and turns what they measured
+into result rows. No timing is asserted: timings belong in bench/RESULTS.md, not in tests."""
+
+from __future__ import annotations
+
+import pytest
+
+import bench.functions  # noqa: F401  (registers the bench function app in this process)
+from bench import environment, report, runner
+from bench.sizes import Sizes
+from orchestrations.models import Instance
+from tests.conftest import TEST_FUNCTION_APPS, WorkerProcess, is_celery_mode
+
+TINY = Sizes(
+    w1_instances=3,
+    w2_steps=3,
+    w2_repetitions=1,
+    w3_activities=3,
+    w4_signals=5,
+    w5_instances=100,
+    w5_history_events=10,
+    w5_repetitions=2,
+    timeout=120,
+)
+
+
+@pytest.fixture
+def bench_workers(request, transactional_db):
+    """The test's workers, knowing the bench function app too: worker processes import only
+    the function apps they are told to."""
+    if not is_celery_mode():
+        yield request.getfixturevalue("workers")
+        return
+    process = WorkerProcess({"PERDURA_FUNCTION_APPS": f"{TEST_FUNCTION_APPS},bench.functions"}).start()
+    yield process
+    process.stop()
+
+
+def record_of(figures) -> report.RunRecord:
+    return report.RunRecord(
+        started_at="2026-01-02T03:04:05+00:00",
+        commit="abc1234",
+        dirty=True,
+        mode="embedded",
+        quick=True,
+        command="python -m bench --quick",
+        machine=environment.machine(),
+        database=environment.database_facts(),
+        workers={"kind": "inprocess", "concurrency": {"orchestrations": 1, "activities": 4, "entities": 1}},
+        broker="none (in-process wake-ups)",
+        figures=figures,
+    )
+
+
+@pytest.mark.slow
+def test_a_tiny_w1_run_gives_a_result_row_per_figure_with_every_column(bench_workers):
+    figures = runner.run_engine_workloads(["W1"], TINY, embedded=True, progress=lambda line: None)
+
+    throughput = figures[0]
+    assert throughput.value is not None and throughput.value > 0, throughput.details
+    assert throughput.details["instances"] == 3
+    assert Instance.objects.filter(name="bench_hello_sequence5", runtime_status="Completed").count() == 3
+    rows = report.rows(record_of(figures))
+    assert [set(row) for row in rows] == [set(report.COLUMNS)] * 3
+    assert [row["Figure"].split(" ", 1)[1] for row in rows] == [
+        "orchestrations/s",
+        "p50 instance latency (ms)",
+        "p99 instance latency (ms)",
+    ]
+    assert rows[0]["Workload"] == "W1 HelloSequence5 x3 (quick)"
+    assert rows[0]["Target"].startswith(">= 50.0 (")
+    assert rows[0]["Commit"] == "abc1234+"
+    assert rows[0]["DBOS"] == "-"
+
+
+@pytest.mark.django_db
+def test_a_tiny_w5_run_loads_the_instances_and_times_each_list_query():
+    figures = runner.run_console_scale(TINY, progress=lambda line: None)
+
+    assert Instance.objects.filter(instance_id__startswith="w5-0").count() == 100
+    by_metric = {figure.metric: figure for figure in figures}
+    assert {metric: figure.details["rows_returned"] for metric, figure in by_metric.items()} == {
+        "first page (ms)": 50,
+        "status filter Failed (ms)": 5,  # rows 85..89 of every hundred
+        "name filter payment_saga (ms)": 10,  # every tenth row
+        "open instance, 10 events (ms)": 10,
+    }
+    assert all(figure.value is not None and figure.details["repetitions"] == 2 for figure in figures)
+    rows = report.rows(record_of(figures))
+    assert [row["Target"].split(" (")[0] for row in rows] == ["<= 150", "<= 150", "<= 150", "<= 1,000"]
