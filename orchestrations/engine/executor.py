@@ -61,9 +61,13 @@ def execute(
     http_poll_seconds: float = 5.0,
 ) -> EpisodeResult:
     """Run one episode of ``orchestrator``. ``new_events`` must start with OrchestratorStarted."""
+    _check_new_events(new_events)
+    return Episode(orchestrator, instance_id, http_poll_seconds).run(past_events, new_events)
+
+
+def _check_new_events(new_events: Sequence[HistoryEvent]) -> None:
     if not new_events or new_events[0].event_type != EventType.ORCHESTRATOR_STARTED:
         raise ValueError("an episode's new events must start with OrchestratorStarted")
-    return Episode(orchestrator, instance_id, http_poll_seconds).run(past_events, new_events)
 
 
 class Episode:
@@ -114,7 +118,23 @@ class Episode:
                 # the episode still happened now, and its events were delivered.
                 self.current_utc_datetime = new_events[0].timestamp
                 return self._result(list(new_events))
-            consumed = 0
+        except NonDeterminismError as error:
+            return self._result_for_divergence(error, new_events)
+        return self._take(new_events)
+
+    def advance(self, new_events: Sequence[HistoryEvent]) -> EpisodeResult:
+        """Run the next episode on this replay, kept alive since the last one was checkpointed:
+        only the new events are applied, nothing is replayed. The caller must be sure that
+        the history is exactly what this replay produced (see the worker's replay cache)."""
+        _check_new_events(new_events)
+        if self.completion is not None:
+            raise RuntimeError("a finished orchestration cannot take another episode")
+        self._pending_actions.clear()  # Checkpointed with the last episode: they are history now.
+        return self._take(new_events)
+
+    def _take(self, new_events: Sequence[HistoryEvent]) -> EpisodeResult:
+        consumed = 0
+        try:
             for event in new_events:
                 if self.completion is not None:
                     break

@@ -31,10 +31,11 @@ from ..engine import actions as act
 from ..engine import events as ev
 from ..engine.entities import held_locks
 from ..engine.events import EventType
+from ..engine.executor import Episode
 from ..engine.serialization import loads
 from ..inbox import deliver, lock_instances
 from ..models import Approval, HistoryEvent, Instance, Message, WorkItem
-from .history import history_cache
+from .history import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +95,14 @@ def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
         inbox = inboxes[message.instance_id]
         if len(inbox) < MAX_MESSAGES_PER_EPISODE:
             inbox.append(message)
-    histories = history_cache.get_many(instances.values())
+    replays = replay_cache.take_many(instance for instance in instances.values() if instance.lease_owner == worker_id)
     plans = []
     for instance_id in instance_ids:
         instance = instances.get(instance_id)
         if instance is None or instance.lease_owner != worker_id:
             logger.warning("lost the lease on %s; another worker has it", instance_id)
             continue
-        plan = EpisodePlan(instance, now, past=histories.get(instance_id))
+        plan = EpisodePlan(instance, now, replays[instance_id])
         try:
             plan.consume(inboxes[instance_id])
         except Exception:
@@ -150,7 +151,7 @@ def run_episode(instance_id: str, worker_id: str) -> list[str]:
 class EpisodePlan:
     """What one episode will write, gathered before the transaction that writes it."""
 
-    def __init__(self, instance: Instance, now: datetime, past: list[engine.HistoryEvent] | None = None) -> None:
+    def __init__(self, instance: Instance, now: datetime, replay: Replay | None = None) -> None:
         self.instance = instance
         self.now = now
         self.status = instance.status
@@ -163,7 +164,9 @@ class EpisodePlan:
         self.outgoing: list[Message] = []
         self.work_items: list[WorkItem] = []
         self.children: list[Instance] = []
-        self._past = past
+        self._past = replay.history if replay is not None else None
+        #: The live replay this episode continues (from the cache) or starts.
+        self.episode: Episode | None = replay.episode if replay is not None else None
         self.approvals: list[Approval] = []
 
     # Deciding what the messages mean.
@@ -207,13 +210,12 @@ class EpisodePlan:
             self.history += [ev.orchestrator_started(self.now), *new_events]
             self._finish(engine.Completion(OrchestrationStatus.FAILED, failure=FailureDetails.from_exception(error)))
             return
-        result = engine.execute(
-            orchestrator,
-            self._past_history(),
-            [ev.orchestrator_started(self.now), *new_events],
-            instance_id=self.instance.pk,
-            http_poll_seconds=settings.PERDURA_HTTP_POLL_SECONDS,
-        )
+        new_events = [ev.orchestrator_started(self.now), *new_events]
+        if self.episode is not None:
+            result = self.episode.advance(new_events)
+        else:
+            self.episode = Episode(orchestrator, self.instance.pk, settings.PERDURA_HTTP_POLL_SECONDS)
+            result = self.episode.run(self.past_history(), new_events)
         completion = result.completion
         try:
             check_payload_size(result.custom_status, "the custom status")
@@ -222,7 +224,7 @@ class EpisodePlan:
             if completion is not None:
                 check_payload_size(completion.output, "the orchestrator's output")
         except PayloadTooLargeError as error:
-            self.history += [ev.orchestrator_started(self.now), *new_events]
+            self.history += new_events
             self._finish(engine.Completion(OrchestrationStatus.FAILED, failure=FailureDetails.from_exception(error)))
             return
         self.history += result.history
@@ -327,7 +329,7 @@ class EpisodePlan:
         for entity_id in entity_ids:
             self._to_entity(entity_id, ev.entity_unlock_sent(self.now, -1, list(entity_ids)))
 
-    def _past_history(self) -> list[engine.HistoryEvent]:
+    def past_history(self) -> list[engine.HistoryEvent]:
         if self._past is None:
             rows = HistoryEvent.objects.filter(instance_id=self.instance.pk).order_by("sequence")
             self._past = [row.to_engine() for row in rows]
@@ -358,7 +360,7 @@ class EpisodePlan:
 
     def _release_held_locks(self) -> None:
         """An orchestration that ends holding entity locks (or waiting for them) releases them."""
-        held = held_locks([*self._past_history(), *self.history])
+        held = held_locks([*self.past_history(), *self.history])
         if held:
             self._release_locks(held)
 
@@ -467,7 +469,7 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str) -> None:
         if work_items:
             notify_on_commit(ACTIVITIES)
     for plan in plans:
-        history_cache.remember(plan)
+        replay_cache.remember(plan)
 
 
 def _write_approvals(plans: list[EpisodePlan]) -> None:

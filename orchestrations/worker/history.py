@@ -1,68 +1,75 @@
-"""The histories this worker process last wrote, kept for the next episode of a hot instance."""
+"""What this worker process keeps of the instances it last checkpointed: their history and
+their live replay, so that the next episode of a hot instance reads no history and replays
+nothing (it feeds the new events to the generator where it stopped)."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import engine
+from ..engine.executor import Episode
 from ..models import HistoryEvent, Instance
 
 if TYPE_CHECKING:
     from .episodes import EpisodePlan
 
 
-class HistoryCache:
-    """The histories this worker process last wrote, so the next episode of a hot instance
-    needs no history query. An entry is used only while the instance row still shows the
-    execution, length and update time this worker left it with: if anyone else has written
-    to it since (another worker after a lease expiry, a rewind), the history is read again."""
+@dataclass
+class Replay:
+    """An instance's history as committed, and the replay that produced it, if still usable."""
+
+    history: list[engine.HistoryEvent]
+    episode: Episode | None = None
+
+
+class ReplayCache:
+    """An entry is used only while the instance row still shows the execution, history length
+    and update time this worker left it with: if anyone else has written to the instance since
+    (another worker after a lease expiry, a rewind), its history is read again and replayed.
+    A live replay is taken out while an episode uses it and put back only once that episode
+    has been committed, so a failed checkpoint can never leave an advanced replay behind."""
 
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[tuple, list[engine.HistoryEvent]]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[tuple, Replay]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
     def _key(instance: Instance) -> tuple:
         return (instance.execution_id, instance.history_length, instance.updated_at)
 
-    def get_many(self, instances: Iterable[Instance]) -> dict[str, list[engine.HistoryEvent]]:
-        found: dict[str, list[engine.HistoryEvent]] = {}
+    def take_many(self, instances: Iterable[Instance]) -> dict[str, Replay]:
+        found: dict[str, Replay] = {}
         missing = []
         with self._lock:
             for instance in instances:
-                entry = self._entries.get(instance.pk)
+                entry = self._entries.pop(instance.pk, None)
                 if entry is not None and entry[0] == self._key(instance):
-                    self._entries.move_to_end(instance.pk)
-                    found[instance.pk] = list(entry[1])
+                    found[instance.pk] = entry[1]
                 else:
                     missing.append(instance.pk)
         if missing:
             for instance_id in missing:
-                found[instance_id] = []
+                found[instance_id] = Replay([])
             rows = HistoryEvent.objects.filter(instance_id__in=missing).order_by("instance_id", "sequence")
             for row in rows:
-                found[row.instance_id].append(row.to_engine())
+                found[row.instance_id].history.append(row.to_engine())
         return found
 
     def remember(self, plan: EpisodePlan) -> None:
-        instance = plan.instance  # As _update_instances left it: the row as now committed.
-        if instance.status.is_terminal:
-            self.forget(instance.pk)
+        instance = plan.instance  # As the checkpoint left it: the row as now committed.
+        if instance.status.is_terminal or plan.reset_history:
             return
-        events = [*([] if plan.reset_history else plan._past_history()), *plan.history]
+        history = [*plan.past_history(), *plan.history]
+        episode = plan.episode if plan.episode is not None and plan.episode.completion is None else None
         with self._lock:
-            self._entries[instance.pk] = (self._key(instance), events)
-            self._entries.move_to_end(instance.pk)
+            self._entries[instance.pk] = (self._key(instance), Replay(history, episode))
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
 
-    def forget(self, instance_id: str) -> None:
-        with self._lock:
-            self._entries.pop(instance_id, None)
 
-
-history_cache = HistoryCache()
+replay_cache = ReplayCache()
