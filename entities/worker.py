@@ -73,11 +73,12 @@ def run_entity_batch(entity_id: str, worker_id: str) -> None:
     entity = Entity.objects.get(pk=entity_id)
     if entity.lease_owner != worker_id:
         raise LeaseLostError(entity_id)
-    messages = list(
-        Message.objects.filter(instance_id=entity_id, visible_at__lte=now).order_by("id")[
-            : settings.PERDURA_ENTITY_BATCH_SIZE
-        ]
-    )
+    inbox = Message.objects.filter(instance_id=entity_id, visible_at__lte=now)
+    if entity.lock_owner:
+        # The others' messages wait for the lock; fetched, they could fill the batch and hide
+        # the holder's (its calls, its unlock) forever.
+        inbox = inbox.filter(sender=entity.lock_owner)
+    messages = list(inbox.order_by("id")[: settings.PERDURA_ENTITY_BATCH_SIZE])
     batch = EntityBatch(entity, now)
     batch.run(messages)
     batch.commit(worker_id)
@@ -157,9 +158,12 @@ class EntityBatch:
 
     def _grant_lock(self, message: Message, event: HistoryEvent) -> None:
         requester = message.sender
-        status = Instance.objects.filter(pk=requester).values_list("runtime_status", flat=True).first()
+        row = Instance.objects.filter(pk=requester).values_list("runtime_status", "execution_id").first()
+        status, execution_id = row or (None, None)
         if status is None or status in ("Completed", "Failed", "Terminated", "Canceled"):
             return  # The orchestration ended before its lock request got here: nobody to lock for.
+        if event.details.get("sender_execution_id", execution_id) != execution_id:
+            return  # It continued as new since: the execution that asked for the lock is gone.
         self.lock_owner = requester
         entity_ids = list(event.details.get("entity_ids", []))
         position = entity_ids.index(str(self.entity_id))

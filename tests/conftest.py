@@ -70,6 +70,10 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    @property
+    def is_running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -79,13 +83,30 @@ class WorkerProcess:
                 self.kill()
 
 
+_session_worker: WorkerProcess | None = None
+
+
 @pytest.fixture(scope="session")
 def worker_process(django_db_setup) -> Iterator[WorkerProcess]:
     """One ``manage.py worker`` process for the whole session: starting one takes seconds.
     Between tests the database is emptied under it; it simply finds no work."""
-    process = WorkerProcess().start()
-    yield process
-    process.stop()
+    global _session_worker
+    _session_worker = WorkerProcess().start()
+    yield _session_worker
+    _session_worker.stop()
+    _session_worker = None
+
+
+@pytest.fixture
+def only_own_workers() -> Iterator[None]:
+    """Stop the session's shared worker process for one test, so that the workers the test
+    starts itself are the only ones (a crash test kills one of exactly two)."""
+    paused = _session_worker is not None and _session_worker.is_running
+    if paused:
+        _session_worker.stop()
+    yield
+    if paused:
+        _session_worker.start()
 
 
 @pytest.fixture

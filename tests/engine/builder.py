@@ -114,6 +114,15 @@ class OrchestrationRun:
     def raise_event(self, name: str, value: Any = None) -> OrchestrationRun:
         return self.add(ev.event_raised(self.now, name, to_json(value)))
 
+    def complete_entity_call(self, task_id: int, value: Any = None) -> OrchestrationRun:
+        return self.add(ev.entity_operation_completed(self.now, task_id, to_json(value)))
+
+    def fail_entity_call(self, task_id: int, error: BaseException) -> OrchestrationRun:
+        return self.add(ev.entity_operation_failed(self.now, task_id, FailureDetails.from_exception(error)))
+
+    def grant_lock(self, task_id: int) -> OrchestrationRun:
+        return self.add(ev.entity_lock_granted(self.now, task_id))
+
     # Reading the outcome of the last episode.
 
     @property
