@@ -51,10 +51,11 @@ def lock_entities(entity_ids: Iterable[str], *, create: bool = False) -> list[st
     return list(Entity.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
-def deliver(messages: Sequence[Message]) -> int:
+def deliver(messages: Sequence[Message], *, wake: bool = True) -> int:
     """Add messages to their inboxes inside the caller's transaction. Messages for an instance
     that does not exist, has finished, or has moved on to another execution are dropped; an
-    entity is created by its first message. Returns how many were delivered."""
+    entity is created by its first message. ``wake=False`` is for a caller that runs the
+    orchestrations' next episode itself. Returns how many were delivered."""
     if not messages:
         return 0
     instances = lock_instances(message.instance_id for message in messages)
@@ -73,7 +74,7 @@ def deliver(messages: Sequence[Message]) -> int:
     _bring_forward(Entity, {a: t for a, t in earliest.items() if is_entity_address(a)})
     now = timezone.now()
     due = {message.instance_id for message in deliverable if message.visible_at <= now}
-    if any(not is_entity_address(address) for address in due):
+    if wake and any(not is_entity_address(address) for address in due):
         notify_on_commit(ORCHESTRATIONS)
     if any(is_entity_address(address) for address in due):
         notify_on_commit(ENTITIES)

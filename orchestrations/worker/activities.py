@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,11 +20,18 @@ from django.utils import timezone
 from functions.activities import ActivityOutcome, run_activity
 from functions.models import Execution
 
+from ..bulk import update_rows
+from ..dispatch import ORCHESTRATIONS, notify_on_commit
 from ..engine import events as ev
 from ..inbox import deliver
-from ..models import Message, WorkItem
+from ..models import Instance, Message, WorkItem
 
 logger = logging.getLogger(__name__)
+
+
+#: How many times in a row an activity worker carries its orchestrations on itself (runs
+#: their next episode, then the activity that episode scheduled) before handing them back.
+MAX_LOCAL_ROUNDS = 200
 
 
 def claim_work_items(worker_id: str, limit: int) -> list[tuple[WorkItem, Execution]]:
@@ -50,44 +57,63 @@ def claim_work_items(worker_id: str, limit: int) -> list[tuple[WorkItem, Executi
             Execution.objects.filter(work_item_id__in=redelivered, status=Execution.Status.RUNNING).update(
                 status=Execution.Status.ABANDONED, ended_at=now
             )
-        executions = Execution.objects.bulk_create(
-            Execution(
-                function_name=item.name,
-                instance_id=item.instance_id,
-                task_id=item.task_id,
-                work_item_id=item.pk,
-                attempt=item.deliveries + 1,
-                worker=worker_id,
-                started_at=now,
-                input=item.input,
-            )
-            for item in items
+        for item in items:
+            item.deliveries += 1
+        return start_executions(items, worker_id, now)
+
+
+def start_executions(items: list[WorkItem], worker_id: str, now: datetime) -> list[tuple[WorkItem, Execution]]:
+    """Record that this worker starts running these (leased) work items."""
+    executions = Execution.objects.bulk_create(
+        Execution(
+            function_name=item.name,
+            instance_id=item.instance_id,
+            task_id=item.task_id,
+            work_item_id=item.pk,
+            attempt=item.deliveries,
+            worker=worker_id,
+            started_at=now,
+            input=item.input,
         )
+        for item in items
+    )
     return list(zip(items, executions, strict=True))
 
 
 def process_activities(worker_id: str, limit: int) -> int:
-    claimed = claim_work_items(worker_id, limit)
-    if not claimed:
-        return 0
+    """Claim a batch of activities and run it. Then, while it can, carry the orchestrations it
+    answered on itself: run their next episode here and now and, of the activities each
+    schedules, run one itself too. A chain of calls so costs no wake-up and no claim at all."""
+    batch = claim_work_items(worker_id, limit)
+    total = 0
+    rounds = 0
+    while batch:
+        total += len(batch)
+        outcomes = run_batch(batch, worker_id)
+        rounds += 1
+        batch = complete_work_items(batch, outcomes, worker_id, carry_on=rounds < MAX_LOCAL_ROUNDS)
+    return total
+
+
+def run_batch(batch: list[tuple[WorkItem, Execution]], worker_id: str) -> list[ActivityOutcome]:
     outcomes: list[ActivityOutcome] = []
-    with LeaseKeeper([item.pk for item, _ in claimed], worker_id):
-        for item, execution in claimed:
+    with LeaseKeeper([item.pk for item, _ in batch], worker_id):
+        for item, execution in batch:
             outcomes.append(run_activity(item.name, item.input))
             execution.ended_at = timezone.now()
-    complete_work_items(claimed, outcomes, worker_id)
-    # Run the next episode of the orchestrations just answered here and now, rather than wait
-    # for an orchestration worker to be woken: a chain of calls then costs no wake-ups at all.
-    from .episodes import process_orchestrations
-
-    answered = sorted({item.instance_id for item, _ in claimed})
-    process_orchestrations(worker_id, len(answered), only=answered)
-    return len(claimed)
+    return outcomes
 
 
 def complete_work_items(
-    claimed: list[tuple[WorkItem, Execution]], outcomes: list[ActivityOutcome], worker_id: str
-) -> None:
+    claimed: list[tuple[WorkItem, Execution]],
+    outcomes: list[ActivityOutcome],
+    worker_id: str,
+    *,
+    carry_on: bool = False,
+) -> list[tuple[WorkItem, Execution]]:
+    """Report the results to their orchestrations. With ``carry_on``, lease those orchestrations
+    to this worker in the same transaction, run their next episode, and return the activities
+    it keeps for itself to run next."""
     now = timezone.now()
     messages = []
     with transaction.atomic():
@@ -107,11 +133,35 @@ def complete_work_items(
             else:
                 event = ev.task_failed(now, item.task_id, outcome.failure)
             messages.append(Message.for_event(item.instance_id, event, execution_id=item.execution_id))
-        deliver(messages)
-        Execution.objects.bulk_update(
+        deliver(messages, wake=not carry_on)
+        answered = sorted({message.instance_id for message in messages})
+        carried = _lease_free_instances(answered, worker_id, now) if carry_on else []
+        if len(carried) < len(answered) and carry_on:
+            notify_on_commit(ORCHESTRATIONS)  # Someone else holds those: wake them.
+        update_rows(
+            Execution,
             [execution for _, execution in claimed],
             ["status", "ended_at", "output", "error_type", "error_message", "traceback"],
         )
+    if not carried:
+        return []
+    from .episodes import run_claimed
+
+    return run_claimed(carried, worker_id, keep_work=True)
+
+
+def _lease_free_instances(instance_ids: list[str], worker_id: str, now: datetime) -> list[str]:
+    """Lease to this worker those of the (already locked) instances nobody holds."""
+    free = list(
+        Instance.objects.filter(pk__in=instance_ids, next_message_at__lte=now)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .values_list("pk", flat=True)
+    )
+    if free:
+        Instance.objects.filter(pk__in=free).update(
+            lease_owner=worker_id, lease_expires_at=now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
+        )
+    return free
 
 
 def _record(execution: Execution, outcome: ActivityOutcome) -> None:

@@ -25,6 +25,7 @@ from functions.activities import PayloadTooLargeError, check_payload_size, is_kn
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 
 from .. import engine
+from ..bulk import update_rows
 from ..dispatch import ACTIVITIES, notify_on_commit
 from ..engine import FailureDetails, OrchestrationStatus
 from ..engine import actions as act
@@ -35,6 +36,7 @@ from ..engine.executor import Episode
 from ..engine.serialization import loads
 from ..inbox import deliver, lock_instances
 from ..models import Approval, HistoryEvent, Instance, Message, WorkItem
+from .activities import start_executions
 from .history import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
@@ -72,19 +74,45 @@ def process_orchestrations(worker_id: str, limit: int, only: list[str] | None = 
     """Claim up to ``limit`` instances with ready messages (of ``only``, if given), run an
     episode of each and checkpoint them together."""
     instance_ids = claim_instances(worker_id, limit, only)
+    run_claimed(instance_ids, worker_id)
+    return len(instance_ids)
+
+
+def run_claimed(instance_ids: list[str], worker_id: str, *, keep_work: bool = False) -> list[tuple]:
+    """Run an episode of each of these instances leased to this worker and checkpoint them
+    together. With ``keep_work``, one activity each episode schedules is leased to this worker
+    and returned (with its Execution) for it to run next."""
     if not instance_ids:
-        return 0
+        return []
     plans = plan_episodes(instance_ids, worker_id)
+    kept: list[tuple] = []
     try:
-        commit_episodes(plans, worker_id)
+        kept = commit_episodes(plans, worker_id, keep_work=keep_work)
     except Exception:
         # One bad episode (a lost lease, a conflict) must not hold the others back: commit
         # them one by one, each in its own transaction.
         logger.info("batch checkpoint of %d episodes failed; committing them one by one", len(plans), exc_info=True)
-        plans = [plan for plan in plans if _commit_alone(plan, worker_id)]
+        committed = []
+        for plan in plans:
+            result = _commit_alone(plan, worker_id, keep_work)
+            if result is not None:
+                committed.append(plan)
+                kept += result
+        plans = committed
     changed = [plan.instance.pk for plan in plans] + [child.pk for plan in plans for child in plan.children]
     live.publish(live.INSTANCE, changed)
-    return len(instance_ids)
+    return kept
+
+
+def retry_later(instance_id: str, worker_id: str) -> None:
+    """Keep a failing instance leased for a little while, so that an episode failing on every
+    try (a database error, a bug) is retried at a steady pace instead of in a tight loop."""
+    try:
+        Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(
+            lease_expires_at=timezone.now() + timedelta(seconds=RETRY_SECONDS)
+        )
+    except DatabaseError:
+        logger.exception("could not shorten the lease on %s; it expires by itself", instance_id)
 
 
 def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
@@ -113,28 +141,17 @@ def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
     return plans
 
 
-def _commit_alone(plan: EpisodePlan, worker_id: str) -> bool:
+def _commit_alone(plan: EpisodePlan, worker_id: str, keep_work: bool) -> list[tuple] | None:
+    """Commit one episode; None if it could not be."""
     instance_id = plan.instance.pk
     try:
-        commit_episodes([plan], worker_id)
-        return True
+        return commit_episodes([plan], worker_id, keep_work=keep_work)
     except LeaseLostError:
         logger.warning("lost the lease on %s; another worker has it", instance_id)
     except Exception:
         logger.exception("checkpoint of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
         retry_later(instance_id, worker_id)
-    return False
-
-
-def retry_later(instance_id: str, worker_id: str) -> None:
-    """Keep a failing instance leased for a little while, so that an episode failing on every
-    try (a database error, a bug) is retried at a steady pace instead of in a tight loop."""
-    try:
-        Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(
-            lease_expires_at=timezone.now() + timedelta(seconds=RETRY_SECONDS)
-        )
-    except DatabaseError:
-        logger.exception("could not shorten the lease on %s; it expires by itself", instance_id)
+    return None
 
 
 def run_episode(instance_id: str, worker_id: str) -> list[str]:
@@ -436,12 +453,12 @@ class EpisodePlan:
         ]
 
 
-def commit_episodes(plans: list[EpisodePlan], worker_id: str) -> None:
+def commit_episodes(plans: list[EpisodePlan], worker_id: str, *, keep_work: bool = False) -> list[tuple]:
     """Checkpoint episodes in one transaction: consumed messages deleted, history appended,
     work items, approvals and outgoing messages written, instance rows updated; or nothing, if
     any instance's lease was lost or any message was consumed by someone else."""
     if not plans:
-        return
+        return []
     ids = [plan.instance.pk for plan in plans]
     outgoing = [message for plan in plans for message in plan.outgoing]
     children = [child for plan in plans for child in plan.children]
@@ -462,14 +479,30 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str) -> None:
         for child in children:
             replace_instance(child)
         work_items = [item for plan in plans for item in plan.work_items]
+        kept = _keep_first_work_items(plans, worker_id) if keep_work else []
         WorkItem.objects.bulk_create(work_items)
+        kept_executions = start_executions(kept, worker_id, plans[0].now) if kept else []
         _write_approvals(plans)
         deliver(outgoing)
         _update_instances(plans)
-        if work_items:
+        if len(work_items) > len(kept):
             notify_on_commit(ACTIVITIES)
     for plan in plans:
         replay_cache.remember(plan)
+    return kept_executions
+
+
+def _keep_first_work_items(plans: list[EpisodePlan], worker_id: str) -> list[WorkItem]:
+    """Lease each episode's first new activity to this worker, which runs it next."""
+    kept = []
+    for plan in plans:
+        if plan.work_items:
+            item = plan.work_items[0]
+            item.lease_owner = worker_id
+            item.lease_expires_at = plan.now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
+            item.deliveries = 1
+            kept.append(item)
+    return kept
 
 
 def _write_approvals(plans: list[EpisodePlan]) -> None:
@@ -523,7 +556,7 @@ def _update_instances(plans: list[EpisodePlan]) -> None:
         by_fields.setdefault(tuple(sorted(plan.fields)), []).append(instance)
     fixed = ["history_length", "next_message_at", "updated_at", "lease_owner", "lease_expires_at"]
     for fields, instances in by_fields.items():
-        Instance.objects.bulk_update(instances, [*fixed, *fields])
+        update_rows(Instance, instances, [*fixed, *fields])
 
 
 def new_instance_row(
