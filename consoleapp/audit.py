@@ -23,7 +23,8 @@ class Actor:
 
     @classmethod
     def for_api_key(cls, api_key) -> Actor:
-        return cls(f"apikey:{api_key.name}", AuditLogEntry.Source.API)
+        # Names need not be unique; the prefix tells two keys of one name apart.
+        return cls(f"apikey:{api_key.name} ({api_key.prefix})", AuditLogEntry.Source.API)
 
     @classmethod
     def for_cli(cls) -> Actor:

@@ -105,7 +105,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # In-process workers publish from their own threads: see consoleapp/channel_layers.py.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "consoleapp.channel_layers.ThreadSafeInMemoryChannelLayer"}}
 
 # The engine.
 PERDURA_FUNCTION_APPS = env_list("PERDURA_FUNCTION_APPS", ["samples"])
@@ -113,6 +114,9 @@ PERDURA_LEASE_SECONDS = env_int("PERDURA_LEASE_SECONDS", 30, minimum=1)
 PERDURA_BATCH_SIZE = env_int("PERDURA_BATCH_SIZE", 50, minimum=1)
 PERDURA_POLL_SECONDS = env_float("PERDURA_POLL_SECONDS", 1.0, minimum=0.01)
 PERDURA_MAX_PAYLOAD_BYTES = env_int("PERDURA_MAX_PAYLOAD_BYTES", 4 * 1024 * 1024, minimum=1024)
+# Request bodies up to the payload limit must reach the API's own check (which answers 413
+# in JSON), not stop at Django's smaller default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = PERDURA_MAX_PAYLOAD_BYTES + 64 * 1024
 PERDURA_HTTP_POLL_SECONDS = env_float("PERDURA_HTTP_POLL_SECONDS", 5.0, minimum=0)
 PERDURA_HTTP_TIMEOUT_SECONDS = env_float("PERDURA_HTTP_TIMEOUT_SECONDS", 30.0, minimum=0.1)
 PERDURA_INPROCESS_ORCHESTRATION_THREADS = env_int("PERDURA_INPROCESS_ORCHESTRATION_THREADS", 1, minimum=1)
@@ -126,7 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "overview"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -21,7 +21,7 @@ from orchestrations.engine import events as ev
 from orchestrations.engine.serialization import loads
 from orchestrations.inbox import deliver, lock_entities
 from orchestrations.models import Instance, Message
-from orchestrations.services import BadInputError, OrchestrationError, _serialize
+from orchestrations.services import BadInputError, InvalidStateError, OrchestrationError, _serialize
 
 from .models import Entity
 
@@ -37,6 +37,16 @@ def parse_entity_id(name: str, key: str) -> EntityId:
         raise BadInputError(str(error)) from None
 
 
+@dataclass(frozen=True)
+class Signal:
+    """One operation to send to an entity, for ``signal_many``."""
+
+    entity_id: EntityId
+    operation: str
+    input: Any = None
+    scheduled_time: datetime | None = None
+
+
 def signal(
     entity_id: EntityId,
     operation: str,
@@ -46,14 +56,26 @@ def signal(
     actor: Actor | None = None,
 ) -> None:
     """Send an operation to an entity (creating it if it has never been seen)."""
-    if not isinstance(operation, str) or not operation.strip():
-        raise BadInputError("an operation name must be a non-empty string")
-    payload = _serialize(input, "the operation input")
+    signal_many([Signal(entity_id, operation, input, scheduled_time)], actor=actor)
+
+
+def signal_many(signals: list[Signal], *, actor: Actor | None = None) -> None:
+    """Send many operations in one transaction, each entity receiving its own in list order.
+    All or nothing: one bad signal (an empty operation name, input that is not JSON) and
+    none is sent."""
     now = timezone.now()
-    event = ev.entity_operation_signaled(now, -1, str(entity_id), operation, payload, scheduled_time)
+    messages = []
+    for item in signals:
+        if not isinstance(item.operation, str) or not item.operation.strip():
+            raise BadInputError("an operation name must be a non-empty string")
+        payload = _serialize(item.input, "the operation input")
+        target = str(item.entity_id)
+        event = ev.entity_operation_signaled(now, -1, target, item.operation, payload, item.scheduled_time)
+        messages.append(Message.for_event(target, event, visible_at=max(item.scheduled_time or now, now)))
     with transaction.atomic():
-        deliver([Message.for_event(str(entity_id), event, visible_at=max(scheduled_time or now, now))])
-        audit.record(actor, "signal_entity", "entity", str(entity_id), details={"operation": operation})
+        deliver(messages)
+        for item in signals:
+            audit.record(actor, "signal_entity", "entity", str(item.entity_id), details={"operation": item.operation})
 
 
 @dataclass(frozen=True)
@@ -123,7 +145,7 @@ def delete(entity_id: EntityId, *, actor: Actor | None = None) -> None:
             raise EntityNotFoundError(f"entity {entity_id} does not exist")
         entity = Entity.objects.get(pk=str(entity_id))
         if entity.lock_owner:
-            raise BadInputError(f"entity {entity_id} is locked by orchestration {entity.lock_owner!r}")
+            raise InvalidStateError(f"entity {entity_id} is locked by orchestration {entity.lock_owner!r}")
         Message.objects.filter(instance_id=str(entity_id)).delete()
         entity.delete()
         audit.record(actor, "delete_entity", "entity", str(entity_id))

@@ -83,30 +83,14 @@ class WorkerProcess:
                 self.kill()
 
 
-_session_worker: WorkerProcess | None = None
-
-
-@pytest.fixture(scope="session")
-def worker_process(django_db_setup) -> Iterator[WorkerProcess]:
-    """One ``manage.py worker`` process for the whole session: starting one takes seconds.
-    Between tests the database is emptied under it; it simply finds no work."""
-    global _session_worker
-    _session_worker = WorkerProcess().start()
-    yield _session_worker
-    _session_worker.stop()
-    _session_worker = None
-
-
 @pytest.fixture
-def only_own_workers() -> Iterator[None]:
-    """Stop the session's shared worker process for one test, so that the workers the test
-    starts itself are the only ones (a crash test kills one of exactly two)."""
-    paused = _session_worker is not None and _session_worker.is_running
-    if paused:
-        _session_worker.stop()
-    yield
-    if paused:
-        _session_worker.start()
+def worker_process(transactional_db) -> Iterator[WorkerProcess]:
+    """A ``manage.py worker`` process for one test. One per test, not per session: a worker
+    left running between tests would work on the next test's rows and hold locks while the
+    database is emptied."""
+    process = WorkerProcess().start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from django.http import HttpRequest, HttpResponse
 
 from consoleapp import apikeys
 from consoleapp.audit import Actor
-from consoleapp.models import ApiKey
 from consoleapp.roles import role_can
 
 from .endpoints import error_response
@@ -33,9 +32,9 @@ KEY_HEADER = "x-functions-key"
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated request's key, and how the request carried it."""
+    """Who an authenticated request comes from, and how it carried its key."""
 
-    api_key: ApiKey
+    #: The key's name, for the audit log.
     actor: Actor
     #: The plain key when the request carried it in its URL (``code`` or the path): the links
     #: handed back then carry it too, so that they work as given, as Azure's links do. None
@@ -55,10 +54,7 @@ def requires(codename: str) -> Callable[..., Callable[..., HttpResponse]]:
     def decorator(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(handler)
         def guarded(request: HttpRequest, *, path_key: str | None = None, **kwargs: Any) -> HttpResponse:
-            # As on Azure, the header wins over the query parameter.
-            header_key = request.headers.get(KEY_HEADER)
-            url_key = path_key or (None if header_key else request.GET.get(KEY_QUERY_PARAMETER))
-            plain_key = path_key or header_key or url_key
+            plain_key, in_url = _key_of(request, path_key)
             if not plain_key:
                 return error_response(
                     401,
@@ -70,9 +66,20 @@ def requires(codename: str) -> Callable[..., Callable[..., HttpResponse]]:
                 return error_response(401, "the API key is not valid (unknown or revoked)")
             if not role_can(api_key.role, codename):
                 return error_response(403, f"an API key with the role {api_key.role!r} may not do this ({codename})")
-            caller = Caller(api_key, Actor.for_api_key(api_key), url_key, sdk_encoding=path_key is not None)
+            key_in_url = plain_key if in_url else None
+            caller = Caller(Actor.for_api_key(api_key), key_in_url, sdk_encoding=path_key is not None)
             return handler(request, caller, **kwargs)
 
         return guarded
 
     return decorator
+
+
+def _key_of(request: HttpRequest, path_key: str | None) -> tuple[str | None, bool]:
+    """The key the request carries, and whether it is in the URL. A key in the path is the
+    official client's; otherwise, as on Azure, the header wins over the query parameter."""
+    if path_key:
+        return path_key, True
+    if header_key := request.headers.get(KEY_HEADER):
+        return header_key, False
+    return request.GET.get(KEY_QUERY_PARAMETER), True

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -86,6 +86,7 @@ def endpoint(**handlers: Handler) -> Callable[..., HttpResponse]:
     return view
 
 
+@csrf_exempt  # Else a POST to an unknown path would get the CSRF failure page, in HTML.
 def not_found(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     """Any path under the API's prefixes that no route matches."""
     return _logged(request, error_response(404, "no API route matches this path; see docs/openapi.json"))
@@ -101,6 +102,9 @@ def _respond(handler: Handler, request: HttpRequest, kwargs: dict[str, Any]) -> 
         return error_response(status, str(error), error)
     except RequestDataTooBig:
         return error_response(413, "the request body is too large")
+    except SuspiciousOperation as error:
+        # Django's refusals of a request it cannot safely read (too many query fields, say).
+        return error_response(400, str(error) or "the request cannot be read")
     except Exception:
         logger.exception("API request failed: %s %s", request.method, redacted_path(request.path))
         return error_response(500, "Something went wrong while processing your request")

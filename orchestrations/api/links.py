@@ -9,15 +9,15 @@ from django.http import HttpRequest, JsonResponse
 
 from .auth import KEY_QUERY_PARAMETER, Caller
 from .endpoints import json_response
+from .openapi import PREFIX
 
-WEBHOOK_PREFIX = "/runtime/webhooks/durabletask/"
 #: How long a client should wait before it polls a started instance, in seconds (Azure's value).
 CHECK_STATUS_RETRY_AFTER = "10"
 
 
 def management_urls(request: HttpRequest, caller: Caller, instance_id: str) -> dict[str, str]:
     """``{eventName}`` and ``{text}`` are placeholders for the client to fill in, as on Azure."""
-    instance_url = request.build_absolute_uri(f"{WEBHOOK_PREFIX}instances/{quote(instance_id, safe='')}")
+    instance_url = request.build_absolute_uri(f"{PREFIX}/instances/{quote(instance_id, safe='')}")
     key = f"{KEY_QUERY_PARAMETER}={quote(caller.key_in_url, safe='')}" if caller.key_in_url else ""
 
     def url(operation: str = "", query: str = "") -> str:

@@ -370,6 +370,7 @@ def _paths() -> dict[str, Any]:
                     "202": _response("Deleted.", _ref("Acknowledgement")),
                     **_COMMON_ERRORS,
                     "404": _error("The entity does not exist."),
+                    "409": _error("An orchestration holds the entity's lock."),
                 },
             },
         },

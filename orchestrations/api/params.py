@@ -24,6 +24,8 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 #: The longest a start or restart call waits for the instance to finish (``timeout``).
 MAX_WAIT_SECONDS = 300.0
+#: The shortest ``pollingInterval`` used: a smaller one would only busy the database.
+MIN_POLLING_SECONDS = 0.05
 
 _STATUSES = {status.value.lower(): status.value for status in OrchestrationStatus}
 #: Python's strftime writes years before 1000 without leading zeros on Linux ("1-01-01T..."),
@@ -49,9 +51,10 @@ def timestamp(request: HttpRequest, name: str) -> datetime | None:
     padded = _SHORT_YEAR.sub(lambda match: f"{match.group(1).zfill(4)}-", value.strip())
     try:
         parsed = datetime.fromisoformat(padded)
-    except ValueError:
+        # In UTC: the database may not take every offset Python does (PostgreSQL stops at 15:59).
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise ApiError(400, f"the query parameter {name} must be an ISO 8601 date or time, not {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def runtime_statuses(request: HttpRequest) -> list[str] | None:
@@ -92,7 +95,7 @@ def wait_seconds(request: HttpRequest) -> tuple[float, float] | None:
         raise ApiError(400, f"the timeout may be at most {MAX_WAIT_SECONDS:g} seconds")
     if interval > timeout:
         raise ApiError(400, f"the timeout ({timeout:g} s) must be at least the polling interval ({interval:g} s)")
-    return timeout, interval
+    return timeout, max(interval, MIN_POLLING_SECONDS)
 
 
 def _seconds(request: HttpRequest, name: str) -> float | None:

@@ -37,11 +37,11 @@ def start_orchestration(
     """202 with the check-status payload; with ``timeout`` and ``pollingInterval``, waits and
     answers as ``_completion_response`` does. 400 for an unknown orchestrator, a bad id or bad
     JSON, 409 when the id belongs to an instance that has not finished."""
-    input = params.json_body(request, caller)
+    orchestration_input = params.json_body(request, caller)
     wait = params.wait_seconds(request)
     started = services.start(
         function_name,
-        input,
+        orchestration_input,
         instance_id=instance_id,
         version=request.GET.get("version", ""),
         actor=caller.actor,
@@ -148,7 +148,8 @@ def purge_instances(request: HttpRequest, caller: Caller) -> HttpResponse:
 
 @requires("raise_event")
 def raise_event(request: HttpRequest, caller: Caller, instance_id: str, event_name: str) -> HttpResponse:
-    """The body, JSON (``Content-Type: application/json``), is the event's data; empty is null."""
+    """The body, JSON (``Content-Type: application/json``), is the event's data; empty is null.
+    As on Azure, an unknown or finished instance is reported before a bad body."""
     instance = services.get(instance_id)
     if instance.is_terminal:
         raise services.InstanceFinishedError(

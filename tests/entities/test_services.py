@@ -153,7 +153,7 @@ def test_delete_is_refused_while_an_orchestration_holds_the_lock():
     drain_all()
     assert lock_owner(C1) == holder
 
-    with pytest.raises(entities.BadInputError, match=f"locked by orchestration '{holder}'"):
+    with pytest.raises(entities.InvalidStateError, match=f"locked by orchestration '{holder}'"):
         entities.delete(C1)
     assert state_of(C1) == 3
 

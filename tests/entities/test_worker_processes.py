@@ -23,14 +23,14 @@ ENV = {"PERDURA_LEASE_SECONDS": LEASE_SECONDS}
 
 
 @pytest.fixture
-def worker_pool(transactional_db, request) -> list[WorkerProcess]:
-    """The session's worker process and two more with a short lease, so that work a killed
-    worker held is taken over within seconds."""
+def worker_pool(transactional_db) -> list[WorkerProcess]:
+    """Two worker processes with a short lease, so that work a killed worker held is taken
+    over within seconds."""
     if not is_celery_mode() or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL, Redis and Celery worker processes (CI's services run)")
-    pool = [request.getfixturevalue("worker_process"), WorkerProcess(ENV).start(), WorkerProcess(ENV).start()]
+    pool = [WorkerProcess(ENV).start(), WorkerProcess(ENV).start()]
     yield pool
-    for worker in pool[1:]:
+    for worker in pool:
         worker.stop()
 
 
@@ -80,7 +80,7 @@ def test_a_worker_killed_mid_batch_loses_no_operation_and_applies_none_twice(wor
     count_at_kill = state(sequence)["count"]
     worker_pool[victim].kill()
     still_leased = Entity.objects.get(pk=str(sequence)).lease_owner == lease_owner
-    worker_pool[victim].start()  # The same worker comes back (the session's keeps its place).
+    worker_pool[victim].start()  # The same worker comes back.
 
     wait_until(lambda: state(sequence)["count"] >= total, timeout=180, interval=0.2, message="every operation")
     wait_until(lambda: not Message.objects.filter(instance_id=str(sequence)).exists(), timeout=30, message="inbox")

@@ -22,7 +22,7 @@ LEASE_SECONDS = "3"
 
 
 @pytest.fixture
-def two_workers(transactional_db, only_own_workers):
+def two_workers(transactional_db):
     if not is_celery_mode() or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL, Redis and Celery worker processes (CI's services run)")
     env = {"PERDURA_LEASE_SECONDS": LEASE_SECONDS}

@@ -16,7 +16,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 
+from consoleapp import apikeys
 from consoleapp.audit import Actor
+from consoleapp.roles import ROLES
 from entities import services as entity_services
 from orchestrations import services
 from orchestrations.engine import OrchestrationStatus
@@ -256,8 +258,26 @@ class Command(BaseCommand):
         )
         entity_list.add_argument("--json", action="store_true", help="print JSON, not a table")
 
+        apikey = action(
+            "apikey",
+            "Create, list or revoke API keys for the HTTP API",
+            "A key is bound to a role (viewer, operator, approver, admin) and shown once, when created.",
+        )
+        apikey_actions = apikey.add_subparsers(
+            dest="apikey_action", required=True, metavar="APIKEY_ACTION", parser_class=_SubcommandParser
+        )
+        create = apikey_actions.add_parser("create", help="create a key and print it (shown this once only)")
+        create.add_argument("--role", required=True, choices=ROLES, help="what the key may do")
+        create.add_argument("--name", metavar="N", help="who or what will use it (default: the role and date)")
+        key_list = apikey_actions.add_parser("list", help="list keys (never the keys themselves)")
+        key_list.add_argument("--all", action="store_true", help="include revoked keys")
+        key_list.add_argument("--json", action="store_true", help="print JSON, not a table")
+        revoke = apikey_actions.add_parser("revoke", help="revoke a key: requests carrying it are refused")
+        revoke.add_argument("prefix", metavar="PREFIX", help="the key's prefix (pdk_ and 8 hex digits)")
+
     def handle(self, *args, **options) -> None:
         handlers: dict[str, Callable[[dict[str, Any]], None]] = {
+            "apikey": self._apikey,
             "entity": self._entity,
             "start": self._start,
             "status": self._status,
@@ -272,7 +292,7 @@ class Command(BaseCommand):
         }
         try:
             handlers[options["action"]](options)
-        except services.OrchestrationError as error:
+        except (services.OrchestrationError, apikeys.ApiKeyError) as error:
             # Every refusal from the services: an unknown name or instance, an invalid id or
             # payload, a state that does not allow the action. The services changed nothing.
             raise CommandError(str(error), returncode=BAD_USAGE) from None
@@ -356,6 +376,43 @@ class Command(BaseCommand):
                 returncode=BAD_USAGE,
             )
         self.stdout.write(f"Purged {purged} instance{'' if purged == 1 else 's'}.")
+
+    def _apikey(self, options: dict[str, Any]) -> None:
+        action = options["apikey_action"]
+        if action == "create":
+            name = options["name"] or f"{options['role']} key {datetime.now(UTC):%Y-%m-%d}"
+            api_key, plain_key = apikeys.create(name, options["role"], actor=CLI)
+            self.stdout.write(
+                f"Created API key {api_key.prefix} ({api_key.name}, role {api_key.role}). "
+                "This is the only time it is shown; keep it now:"
+            )
+            self.stdout.write(plain_key)
+            self.stdout.write(
+                "Send it as the x-functions-key header or the code query parameter; the official "
+                f"Python client takes it in its rpcBaseUrl: http://HOST:PORT/runtime/webhooks/durabletask/sdk/{plain_key}/"
+            )
+        elif action == "revoke":
+            api_key = apikeys.revoke(options["prefix"], actor=CLI)
+            self.stdout.write(f"Revoked API key {api_key.prefix} ({api_key.name}).")
+        else:
+            rows = [
+                {
+                    "prefix": key.prefix,
+                    "name": key.name,
+                    "role": key.role,
+                    "created": key.created_at.isoformat(),
+                    "createdBy": key.created_by,
+                    "lastUsed": key.last_used_at.isoformat() if key.last_used_at else None,
+                    "revoked": key.revoked_at.isoformat() if key.revoked_at else None,
+                }
+                for key in apikeys.list_keys(include_revoked=options["all"])
+            ]
+            if options["json"]:
+                self._print_json(rows)
+            elif rows:
+                self.stdout.write(_key_table(rows, show_revoked=options["all"]))
+            else:
+                self.stdout.write("No API keys.")
 
     def _entity(self, options: dict[str, Any]) -> None:
         action = options["entity_action"]
@@ -472,4 +529,16 @@ def _entity_table(rows: list[dict[str, Any]]) -> str:
         if len(state) > 60:
             state = state[:57] + "..."
         lines.append(f"{row['name']:<20} {row['key']:<24} {row['lastOperationTime'] or '-':<26} {state}")
+    return "\n".join(lines)
+
+
+def _key_table(rows: list[dict[str, Any]], *, show_revoked: bool) -> str:
+    header = f"{'PREFIX':<13} {'NAME':<24} {'ROLE':<9} {'CREATED':<17} {'CREATED BY':<16} {'LAST USED':<17}"
+    lines = [header + (" REVOKED" if show_revoked else "")]
+    for row in rows:
+        line = (
+            f"{row['prefix']:<13} {row['name'][:24]:<24} {row['role']:<9} {row['created'][:16]:<17} "
+            f"{row['createdBy'][:16]:<16} {(row['lastUsed'] or 'never')[:16]:<17}"
+        )
+        lines.append(line + (f" {(row['revoked'] or '-')[:16]}" if show_revoked else ""))
     return "\n".join(lines)
