@@ -2,9 +2,8 @@
 
 The clock starts before the first signal is sent and stops when the runner sees the counter
 at N (it looks every POLL_SECONDS, so the figure errs on the slow side by at most that).
-The signals go through ``entities.services.signal`` in batches, each batch one transaction:
-one signal per transaction lets the client's commits set the pace, and a large batch keeps
-the entity's row locked (so skipped by the workers) until it commits. The time the client
+The signals go through ``entities.services.signal_many`` in batches, each batch one
+transaction (one signal per transaction lets the client's commits set the pace). The time the client
 took to send them all is reported too: when it is close to the whole, the client is what
 limits the figure.
 """
@@ -13,8 +12,6 @@ from __future__ import annotations
 
 import uuid
 from time import perf_counter
-
-from django.db import transaction
 
 from entities import services as entities
 from entities.models import Entity
@@ -35,9 +32,7 @@ def run(signals: int, *, timeout: float) -> list[Figure]:
     details: dict = {"signals": signals, "signal_batch": SIGNAL_BATCH}
     started = perf_counter()
     for batch in chunks(range(signals), SIGNAL_BATCH):
-        with transaction.atomic():
-            for _ in batch:
-                entities.signal(entity_id, "add", 1)
+        entities.signal_many([entities.Signal(entity_id, "add", 1) for _ in batch])
     details["client_signal_seconds"] = round(perf_counter() - started, 3)
     try:
         reached = wait_until(lambda: counter_value(entity_id) >= signals, timeout, f"{entity_id} reaching {signals}")
