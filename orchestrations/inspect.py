@@ -607,10 +607,6 @@ class WorkerState:
     heartbeat: WorkerHeartbeat
     is_alive: bool
 
-    @property
-    def concurrency(self) -> int:
-        return sum(int(value) for value in (self.heartbeat.queues or {}).values() if str(value).isdigit())
-
 
 def workers(now: datetime | None = None) -> list[WorkerState]:
     now = now or timezone.now()

@@ -119,31 +119,25 @@ def _only_status(params: list[tuple[str, str]], status: str) -> list[tuple[str, 
     return [("status", status)] + [(key, value) for key, value in params if key != "status"]
 
 
-def render_list_live(query: QueryDict, user, csrf_token: str | None) -> tuple[str, list[str]]:
-    """The whole results table and the counts, as out-of-band swaps; and the ids it shows."""
+def render_list_update(
+    query: QueryDict, user, csrf_token: str | None, *, shown: list[str] | None, changed: set[str]
+) -> tuple[list[str], list[str]]:
+    """A live push for the list page (websocket frames of out-of-band swaps), and the ids the
+    page shows after it. While the page keeps showing the same instances, only the rows that
+    changed are swapped, which keeps the user's selection and scroll position; otherwise the
+    whole table is. The counts always are. Table rows travel in a frame of their own: HTML
+    parsing drops a ``<tr>`` that follows a ``<div>``."""
     context = {**list_context(query), "user": user, "csrf_token": csrf_token, "oob": True}
-    html = render_to_string("orchestrations/list.html#instances-table", context) + render_to_string(
-        "orchestrations/list.html#status-counts", context
-    )
-    return html, [instance.pk for instance in context["instances"]]
-
-
-def render_list_rows(query: QueryDict, instance_ids: list[str], user, csrf_token: str | None) -> str:
-    """Single rows, for changes that leave the page showing the same instances, plus the counts
-    (swapping rows rather than the table keeps the user's selection and scroll position)."""
-    instance_filter, _ = InstanceFilter.from_query(query)
-    context = {"user": user, "csrf_token": csrf_token, "oob": True}
-    rows = Instance.objects.filter(pk__in=instance_ids)
-    html = "".join(
+    ids = [instance.pk for instance in context["instances"]]
+    counts = render_to_string("orchestrations/list.html#status-counts", context)
+    if shown is None or ids != shown:
+        return [render_to_string("orchestrations/list.html#instances-table", context) + counts], ids
+    rows = "".join(
         render_to_string("orchestrations/list.html#instance-row", {**context, "instance": instance})
-        for instance in rows
+        for instance in context["instances"]
+        if instance.pk in changed
     )
-    counts = {"counts": inspect.status_counts(instance_filter, COUNT_CAP), "count_cap": COUNT_CAP}
-    counts["status_urls"] = {
-        status: _list_url(_only_status(instance_filter.to_query(), status), []) for status in inspect.STATUSES
-    }
-    counts["filter"] = instance_filter
-    return html + render_to_string("orchestrations/list.html#status-counts", {**context, **counts})
+    return [rows, counts], ids
 
 
 # Bulk actions.
@@ -289,7 +283,8 @@ def instance_context(instance: Instance, user, *, since: int | None = None, exec
         "children": list(children[:50]),
         "children_count": children.count(),
         "failure_text": json.dumps(instance.failure, ensure_ascii=False) if instance.failure else None,
-        "actions": _available_actions(instance, user),
+        "actions": (actions := _available_actions(instance, user)),
+        "has_actions": any(actions.values()),
         "may": _permitted_actions(user),
         "live_url": live_url(
             "instance", [("id", instance.pk), ("since", str(oldest_shown)), ("execution", instance.execution_id)]
@@ -326,35 +321,39 @@ def _permitted_actions(user) -> dict[str, bool]:
     }
 
 
-LIVE_INSTANCE_PARTIALS = (
+LIVE_INSTANCE_SECTIONS = (
     "instance-header",
     "instance-data",
     "instance-waiting",
     "instance-related",
     "instance-timeline",
-    "history-live",
 )
 
 
 def render_instance_live(
     instance_id: str, user, csrf_token: str | None, *, since: int, execution_id: str
-) -> tuple[str, set[str]]:
-    """The instance page's live regions as out-of-band swaps, and the ids of its children (their
-    changes show on this page too). A purged instance says so in its header."""
+) -> tuple[list[str], set[str]]:
+    """The instance page's live regions as websocket frames of out-of-band swaps (the history's
+    table bodies in a frame of their own: HTML parsing drops a ``<tbody>`` that follows a
+    ``<section>``), and the ids of its children, whose changes show on this page too. A purged
+    instance says so in its header."""
     instance = Instance.objects.filter(pk=instance_id).first()
     if instance is None:
         html = render_to_string("orchestrations/instance.html#instance-gone", {"key": dom_id(instance_id), "oob": True})
-        return html, set()
+        return [html], set()
     context = {
         **instance_context(instance, user, since=since, execution_id=execution_id),
         "user": user,
         "csrf_token": csrf_token,
         "oob": True,
     }
-    html = "".join(render_to_string(f"orchestrations/instance.html#{name}", context) for name in LIVE_INSTANCE_PARTIALS)
+    sections = "".join(
+        render_to_string(f"orchestrations/instance.html#{name}", context) for name in LIVE_INSTANCE_SECTIONS
+    )
+    history = render_to_string("orchestrations/instance.html#history-live", context)
     if context["history_reset"]:
-        html += render_to_string("orchestrations/instance.html#history-older", context)
-    return html, {child.pk for child in context["children"]}
+        history += render_to_string("orchestrations/instance.html#history-older", context)
+    return [sections, history], {child.pk for child in context["children"]}
 
 
 @login_required
@@ -382,10 +381,11 @@ def instance_history(request: HttpRequest, instance_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def history_event(request: HttpRequest, instance_id: str, sequence: int) -> HttpResponse:
-    """One history event in full: its payload and details, loaded when a row is opened."""
+def history_event(request: HttpRequest, instance_id: str, event_id: int) -> HttpResponse:
+    """One history event in full: its payload and details, loaded when a row is opened. By
+    row id rather than sequence number, which a rewind renumbers."""
     instance = _get_instance_for_user(request, instance_id)
-    event = HistoryEvent.objects.filter(instance_id=instance.pk, sequence=sequence).first()
+    event = HistoryEvent.objects.filter(instance_id=instance.pk, pk=event_id).first()
     if event is None:
         raise Http404("no such history event")
     return render(request, "orchestrations/instance.html#history-event", {"event": event, "instance": instance})

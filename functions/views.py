@@ -1,0 +1,120 @@
+"""Console pages for function apps: the apps and their functions by kind, recent activity
+executions, and one execution with its input, output and traceback."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from consoleapp.views import live_url, require_permission
+
+from .models import Execution, Function, FunctionApp
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def function_apps(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "view_console")
+    since = timezone.now() - timedelta(hours=1)
+    stats = {
+        row["function_name"]: row
+        for row in Execution.objects.filter(started_at__gte=since)
+        .values("function_name")
+        .annotate(
+            runs=Count("pk"),
+            failures=Count("pk", filter=Q(status=Execution.Status.FAILED)),
+            average=Avg(_duration()),
+        )
+        .order_by()
+    }
+    apps = []
+    for app in FunctionApp.objects.prefetch_related("functions"):
+        functions = sorted(app.functions.all(), key=lambda f: (list(Function.Kind.values).index(f.kind), f.name))
+        apps.append({"app": app, "functions": functions})
+    context = {
+        "apps": apps,
+        "stats": stats,
+        "recent": list(Execution.objects.order_by("-started_at", "-pk")[:15]),
+        "nav": "functions",
+        "live_url": live_url("nav"),
+    }
+    return render(request, "functions/apps.html", context)
+
+
+def _duration() -> ExpressionWrapper:
+    return ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
+
+
+@login_required
+@require_GET
+def executions(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "view_console")
+    filters = {key: (request.GET.get(key) or "").strip() for key in ("function", "status", "instance")}
+    rows = Execution.objects.all()
+    if filters["function"]:
+        rows = rows.filter(function_name=filters["function"])
+    if filters["status"]:
+        rows = rows.filter(status=filters["status"])
+    if filters["instance"]:
+        rows = rows.filter(instance_id=filters["instance"])
+    after = _decode_token(request.GET.get("after"))
+    if after:
+        started_at, pk = after
+        rows = rows.filter(Q(started_at__lt=started_at) | Q(started_at=started_at, pk__lt=pk))
+    page = list(rows.order_by("-started_at", "-pk")[: PAGE_SIZE + 1])
+    next_url = None
+    if len(page) > PAGE_SIZE:
+        params = [(key, value) for key, value in filters.items() if value]
+        next_url = f"{reverse('executions')}?{urlencode([*params, ('after', _encode_token(page[PAGE_SIZE - 1]))])}"
+    context = {
+        "executions": page[:PAGE_SIZE],
+        "filters": filters,
+        "next_url": next_url,
+        "is_first_page": after is None,
+        "function_names": sorted(
+            Function.objects.filter(kind=Function.Kind.ACTIVITY).values_list("name", flat=True).distinct()
+        ),
+        "statuses": Execution.Status.values,
+        "nav": "functions",
+        "live_url": live_url("nav"),
+    }
+    return render(request, "functions/executions.html", context)
+
+
+def _encode_token(execution: Execution) -> str:
+    return base64.urlsafe_b64encode(json.dumps([execution.started_at.isoformat(), execution.pk]).encode()).decode()
+
+
+def _decode_token(token: str | None) -> tuple[datetime, int] | None:
+    if not token:
+        return None
+    try:
+        started_at, pk = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return datetime.fromisoformat(started_at), int(pk)
+    except (ValueError, TypeError, binascii.Error):
+        return None
+
+
+@login_required
+@require_GET
+def execution_detail(request: HttpRequest, execution_id: int) -> HttpResponse:
+    require_permission(request.user, "view_console")
+    execution = get_object_or_404(Execution, pk=execution_id)
+    attempts = Execution.objects.filter(instance_id=execution.instance_id, task_id=execution.task_id).order_by(
+        "started_at", "pk"
+    )
+    context = {"execution": execution, "attempts": list(attempts), "nav": "functions", "live_url": live_url("nav")}
+    return render(request, "functions/execution.html", context)
