@@ -3,6 +3,7 @@
 from orchestrations.engine import (
     DurableHttpResponse,
     DurableOrchestrationContext,
+    EntityId,
     OrchestrationContext,
     RetryOptions,
     TaskFailedError,
@@ -13,6 +14,7 @@ from .registry import FunctionApp, FunctionKind, UnknownFunctionError, registry
 __all__ = [
     "DurableHttpResponse",
     "DurableOrchestrationContext",
+    "EntityId",
     "FunctionApp",
     "FunctionKind",
     "OrchestrationContext",
