@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,11 +17,16 @@ from orchestrations.engine.serialization import dumps, loads
 from . import builtins
 from .registry import FunctionKind, registry
 
+#: The most log text kept for one activity run; the rest is cut, saying so.
+MAX_LOG_CHARACTERS = 64 * 1024
+
 
 @dataclass(frozen=True)
 class ActivityOutcome:
     result: str | None = None
     failure: FailureDetails | None = None
+    #: What the activity logged while it ran (through ``logging``, at the configured level).
+    logs: str = ""
 
 
 class PayloadTooLargeError(ValueError):
@@ -37,11 +46,52 @@ def is_known_activity(name: str) -> bool:
 
 
 def run_activity(name: str, input_json: str | None) -> ActivityOutcome:
+    with _captured_logs() as logs:
+        try:
+            func = (
+                builtins.http_activity if name == HTTP_ACTIVITY_NAME else registry.get(FunctionKind.ACTIVITY, name).func
+            )
+            result = func(loads(input_json))
+            serialized = dumps(result, f"the result of activity {name!r}")
+            check_payload_size(serialized, f"the result of activity {name!r}")
+        except Exception as error:  # An activity's failure, its result's too, is data for its orchestrator.
+            return ActivityOutcome(failure=FailureDetails.from_exception(error), logs=logs.text())
+    return ActivityOutcome(result=serialized, logs=logs.text())
+
+
+class _ThreadLogs(logging.Handler):
+    """Collects the log records of one thread: the activity running on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+        self.lines: list[str] = []
+        self.size = 0
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread == self.thread
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.size > MAX_LOG_CHARACTERS:
+            return
+        line = self.format(record)
+        self.lines.append(line)
+        self.size += len(line) + 1
+
+    def text(self) -> str:
+        text = "\n".join(self.lines)
+        if len(text) > MAX_LOG_CHARACTERS:
+            text = text[:MAX_LOG_CHARACTERS] + f"\n[cut at {MAX_LOG_CHARACTERS:,} characters]"
+        return text
+
+
+@contextmanager
+def _captured_logs() -> Iterator[_ThreadLogs]:
+    handler = _ThreadLogs()
+    root = logging.getLogger()
+    root.addHandler(handler)
     try:
-        func = builtins.http_activity if name == HTTP_ACTIVITY_NAME else registry.get(FunctionKind.ACTIVITY, name).func
-        result = func(loads(input_json))
-        serialized = dumps(result, f"the result of activity {name!r}")
-        check_payload_size(serialized, f"the result of activity {name!r}")
-    except Exception as error:  # An activity's failure, its result's too, is data for its orchestrator.
-        return ActivityOutcome(failure=FailureDetails.from_exception(error))
-    return ActivityOutcome(result=serialized)
+        yield handler
+    finally:
+        root.removeHandler(handler)

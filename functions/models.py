@@ -60,6 +60,7 @@ class Execution(models.Model):
     error_type = models.CharField(max_length=300, blank=True)
     error_message = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
+    logs = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -128,7 +128,9 @@ def start(
     return instance_id
 
 
-def restart(instance_id: str, *, new_instance_id: bool = False, actor: Actor | None = None) -> str:
+def restart(
+    instance_id: str, *, new_instance_id: bool = False, reason: str | None = None, actor: Actor | None = None
+) -> str:
     """Start the orchestration again with its original input, under its id or a new one."""
     instance = _get(instance_id)
     if not new_instance_id and not instance.is_terminal:
@@ -143,7 +145,7 @@ def restart(instance_id: str, *, new_instance_id: bool = False, actor: Actor | N
             instance_id=None if new_instance_id else instance_id,
             version=instance.version,
         )
-        audit.record(actor, "restart", "instance", instance_id, details={"new_instance_id": restarted})
+        audit.record(actor, "restart", "instance", instance_id, reason=reason, details={"new_instance_id": restarted})
     return restarted
 
 
@@ -253,11 +255,13 @@ def _send_control(
         audit.record(actor, action, "instance", instance_id, reason=reason, details=details)
 
 
-def raise_event(instance_id: str, event_name: str, data: Any = None, *, actor: Actor | None = None) -> None:
+def raise_event(
+    instance_id: str, event_name: str, data: Any = None, *, reason: str | None = None, actor: Actor | None = None
+) -> None:
     if not isinstance(event_name, str) or not event_name.strip():
         raise BadInputError("an event name must be a non-empty string")
     payload = _serialize(data, "the event data")
-    _send_control(instance_id, ev.event_raised(_now(), event_name, payload), actor, "raise_event")
+    _send_control(instance_id, ev.event_raised(_now(), event_name, payload), actor, "raise_event", reason)
 
 
 def terminate(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
@@ -394,7 +398,7 @@ def _resume_child(parent: Instance, row: HistoryEvent, now: datetime) -> list[Me
 # Purging.
 
 
-def purge(instance_id: str, *, actor: Actor | None = None) -> int:
+def purge(instance_id: str, *, reason: str | None = None, actor: Actor | None = None) -> int:
     """Delete a finished instance and everything stored for it; return how many instances went."""
     with transaction.atomic():
         instance = _get(instance_id, lock=True)
@@ -403,7 +407,7 @@ def purge(instance_id: str, *, actor: Actor | None = None) -> int:
                 f"instance {instance_id!r} is {instance.runtime_status}; terminate it before purging it"
             )
         _delete_instances([instance_id])
-        audit.record(actor, "purge", "instance", instance_id)
+        audit.record(actor, "purge", "instance", instance_id, reason=reason)
         live.publish_on_commit(live.INSTANCE, [instance_id])
     return 1
 

@@ -168,9 +168,14 @@ BULK_ACTIONS: dict[str, BulkAction] = {
         "Rewind", "Rewound", "rewind_instance", lambda i, reason, actor: services.rewind(i, reason, actor=actor)
     ),
     "restart": BulkAction(
-        "Restart", "Restarted", "restart_instance", lambda i, reason, actor: services.restart(i, actor=actor)
+        "Restart",
+        "Restarted",
+        "restart_instance",
+        lambda i, reason, actor: services.restart(i, reason=reason, actor=actor),
     ),
-    "purge": BulkAction("Purge", "Purged", "purge_instance", lambda i, reason, actor: services.purge(i, actor=actor)),
+    "purge": BulkAction(
+        "Purge", "Purged", "purge_instance", lambda i, reason, actor: services.purge(i, reason=reason, actor=actor)
+    ),
 }
 
 
@@ -437,7 +442,7 @@ def raise_event(request: HttpRequest, instance_id: str) -> HttpResponse:
 
     def run(actor: Actor) -> str:
         data = services.parse_json(request.POST.get("data") or "null", "the event data")
-        services.raise_event(instance.pk, event_name, data, actor=actor)
+        services.raise_event(instance.pk, event_name, data, reason=_reason(request), actor=actor)
         return f"Raised {event_name!r}."
 
     return _act(request, instance, run)
@@ -497,7 +502,9 @@ def restart(request: HttpRequest, instance_id: str) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id, "restart_instance")
     new_id = request.POST.get("new_instance_id") == "on"
     try:
-        restarted = services.restart(instance.pk, new_instance_id=new_id, actor=Actor.for_user(request.user))
+        restarted = services.restart(
+            instance.pk, new_instance_id=new_id, reason=_reason(request), actor=Actor.for_user(request.user)
+        )
     except services.OrchestrationError as error:
         messages.error(request, str(error))
         return redirect("instance", instance.pk)
@@ -511,7 +518,7 @@ def purge(request: HttpRequest, instance_id: str) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id, "purge_instance")
 
     def run(actor: Actor) -> str:
-        services.purge(instance.pk, actor=actor)
+        services.purge(instance.pk, reason=_reason(request), actor=actor)
         return f"Purged {instance.pk}."
 
     return _act(request, instance, run, then=reverse("instances"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from functions import FunctionApp
 
 app = FunctionApp("tests")
@@ -271,3 +274,20 @@ def fail_inside_critical_section(ctx):
 def repeat_text(ctx):
     """Builds its output itself, so a test can make the output large from a small input."""
     return "x" * ctx.get_input()
+
+
+@app.activity
+def log_and_echo(value):
+    """Logs a line (kept with its Execution) and returns its input."""
+    logging.getLogger("tests.activities").warning("working on %s", value)
+    return value
+
+
+@app.activity
+def log_while_another_thread_logs(value):
+    """Logs a line while another thread of the same process logs one too."""
+    other = threading.Thread(target=lambda: logging.getLogger("elsewhere").warning("not mine"))
+    other.start()
+    other.join()
+    logging.getLogger("tests.activities").warning("working on %s", value)
+    return value

@@ -141,7 +141,7 @@ def complete_work_items(
         update_rows(
             Execution,
             [execution for _, execution in claimed],
-            ["status", "ended_at", "output", "error_type", "error_message", "traceback"],
+            ["status", "ended_at", "output", "error_type", "error_message", "traceback", "logs"],
         )
     if not carried:
         return []
@@ -165,6 +165,7 @@ def _lease_free_instances(instance_ids: list[str], worker_id: str, now: datetime
 
 
 def _record(execution: Execution, outcome: ActivityOutcome) -> None:
+    execution.logs = outcome.logs
     if outcome.failure is None:
         execution.status = Execution.Status.COMPLETED
         execution.output = outcome.result

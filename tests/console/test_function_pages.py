@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from functions.models import Execution
 from functions.services import sync_registry
+from orchestrations import services
+from orchestrations.worker import drain_all
 
 from .conftest import completed_instance, failed_instance
 
@@ -43,3 +45,13 @@ def test_an_execution_shows_its_input_and_traceback(viewer):
     assert "ValueError" in page
     assert "Traceback" in page
     assert '<span class="j-string">&quot;boom&quot;</span>' in page
+
+
+def test_an_execution_shows_what_the_activity_logged_escaped(viewer):
+    services.start("call_activity_by_name", {"activity": "log_and_echo", "input": "<b>bold</b>"}, instance_id="logged")
+    drain_all()
+    execution = Execution.objects.get(instance_id="logged")
+
+    page = viewer.get(reverse("execution", args=[execution.pk])).content.decode()
+
+    assert "WARNING tests.activities: working on &lt;b&gt;bold&lt;/b&gt;" in page

@@ -181,6 +181,23 @@ def test_purge_deletes_the_instance_and_returns_to_the_list(admin):
     assert AuditLogEntry.objects.get().action == "purge"
 
 
+@pytest.mark.parametrize(
+    ("action", "audited_as", "user", "make_instance", "form"),
+    [
+        ("raise-event", "raise_event", "operator", running_instance, {"event_name": "approval"}),
+        ("restart", "restart", "operator", completed_instance, {}),
+        ("purge", "purge", "admin", completed_instance, {}),
+    ],
+)
+def test_every_action_keeps_its_reason_in_the_audit_log(action, audited_as, user, make_instance, form, request):
+    client = request.getfixturevalue(user)
+    instance_id = make_instance()
+
+    client.post(reverse(action, args=[instance_id]), {**form, "reason": "asked by support, ticket 7"})
+
+    assert AuditLogEntry.objects.get(action=audited_as).reason == "asked by support, ticket 7"
+
+
 def test_actions_work_on_instance_ids_with_odd_characters(operator):
     instance_id = "order 42: <b>%20&amp;"
     services.start("wait_for_approval", None, instance_id=instance_id)

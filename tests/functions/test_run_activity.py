@@ -81,3 +81,17 @@ def test_the_builtin_http_activity_is_known_without_registration():
     assert is_known_activity(HTTP_ACTIVITY_NAME)
     assert is_known_activity("echo")
     assert not is_known_activity("no_such_activity")
+
+
+def test_what_an_activity_logs_is_kept_with_its_outcome():
+    outcome = run_activity("log_and_echo", '"order 7"')
+
+    assert outcome.result == '"order 7"'
+    assert "WARNING tests.activities: working on order 7" in outcome.logs
+
+
+def test_logs_of_other_threads_are_not_mixed_in():
+    outcome = run_activity("log_while_another_thread_logs", '"mine"')
+
+    assert "working on mine" in outcome.logs
+    assert "not mine" not in outcome.logs
