@@ -80,10 +80,10 @@ def test_a_tiny_w5_run_loads_the_instances_and_times_each_list_query():
     assert Instance.objects.filter(instance_id__startswith="w5-0").count() == 100
     by_metric = {figure.metric: figure for figure in figures}
     assert {metric: figure.details["rows_returned"] for metric, figure in by_metric.items()} == {
-        "first page (ms)": 50,
-        "status filter Failed (ms)": 5,  # rows 85..89 of every hundred
-        "name filter payment_saga (ms)": 10,  # every tenth row
-        "open instance, 10 events (ms)": 10,
+        "list page, first page (ms)": 50,
+        "list page, status filter Failed (ms)": 5,  # rows 85..89 of every hundred
+        "list page, name filter payment_saga (ms)": 10,  # every tenth row
+        "instance page, 10 events (ms)": 10,
     }
     assert all(figure.value is not None and figure.details["repetitions"] == 2 for figure in figures)
     rows = report.rows(record_of(figures))
