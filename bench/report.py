@@ -168,7 +168,10 @@ def write_json(record: RunRecord) -> Path:
 def append_markdown(record: RunRecord) -> None:
     text = RESULTS_MD.read_text() if RESULTS_MD.exists() else RESULTS_MD_HEADER
     lines = ["| " + " | ".join(_cell(row[column]) for column in COLUMNS) + " |" for row in rows(record)]
-    RESULTS_MD.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n")
+    # New rows go at the end of the table, above the notes that follow it (## sections).
+    table, heading, notes = text.partition("\n## ")
+    table = table.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    RESULTS_MD.write_text(table + (f"\n## {notes}" if heading else ""))
 
 
 def _cell(text: str) -> str:
