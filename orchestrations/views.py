@@ -448,52 +448,27 @@ def raise_event(request: HttpRequest, instance_id: str) -> HttpResponse:
     return _act(request, instance, run)
 
 
-@require_POST
-@login_required
-def terminate(request: HttpRequest, instance_id: str) -> HttpResponse:
-    instance = _get_instance_for_user(request, instance_id, "terminate_instance")
+def _control_view(codename: str, command: Callable[..., None], done: str) -> Callable[..., HttpResponse]:
+    """A view that sends one control command (with the reason given) to an instance."""
 
-    def run(actor: Actor) -> str:
-        services.terminate(instance.pk, _reason(request), actor=actor)
-        return "Termination requested."
+    @require_POST
+    @login_required
+    def view(request: HttpRequest, instance_id: str) -> HttpResponse:
+        instance = _get_instance_for_user(request, instance_id, codename)
 
-    return _act(request, instance, run)
+        def run(actor: Actor) -> str:
+            command(instance.pk, _reason(request), actor=actor)
+            return done
 
+        return _act(request, instance, run)
 
-@require_POST
-@login_required
-def suspend(request: HttpRequest, instance_id: str) -> HttpResponse:
-    instance = _get_instance_for_user(request, instance_id, "suspend_instance")
-
-    def run(actor: Actor) -> str:
-        services.suspend(instance.pk, _reason(request), actor=actor)
-        return "Suspension requested."
-
-    return _act(request, instance, run)
+    return view
 
 
-@require_POST
-@login_required
-def resume(request: HttpRequest, instance_id: str) -> HttpResponse:
-    instance = _get_instance_for_user(request, instance_id, "resume_instance")
-
-    def run(actor: Actor) -> str:
-        services.resume(instance.pk, _reason(request), actor=actor)
-        return "Resumption requested."
-
-    return _act(request, instance, run)
-
-
-@require_POST
-@login_required
-def rewind(request: HttpRequest, instance_id: str) -> HttpResponse:
-    instance = _get_instance_for_user(request, instance_id, "rewind_instance")
-
-    def run(actor: Actor) -> str:
-        services.rewind(instance.pk, _reason(request), actor=actor)
-        return "Rewound: the failed calls run again."
-
-    return _act(request, instance, run)
+terminate = _control_view("terminate_instance", services.terminate, "Termination requested.")
+suspend = _control_view("suspend_instance", services.suspend, "Suspension requested.")
+resume = _control_view("resume_instance", services.resume, "Resumption requested.")
+rewind = _control_view("rewind_instance", services.rewind, "Rewound: the failed calls run again.")
 
 
 @require_POST

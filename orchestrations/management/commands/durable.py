@@ -30,6 +30,14 @@ UNSUCCESSFUL, BAD_USAGE = 1, 2
 #: Changes made from the CLI are audited under the operating-system user who ran it.
 CLI = Actor.for_cli()
 
+#: The control commands: the service each calls and how the CLI reports it.
+CONTROL_COMMANDS: dict[str, tuple[Callable[..., None], str]] = {
+    "terminate": (services.terminate, "Requested termination of"),
+    "suspend": (services.suspend, "Requested suspension of"),
+    "resume": (services.resume, "Requested resumption of"),
+    "rewind": (services.rewind, "Rewound"),
+}
+
 UNSUCCESSFUL_STATUSES = {OrchestrationStatus.FAILED, OrchestrationStatus.TERMINATED, OrchestrationStatus.CANCELED}
 _STATUS_BY_LOWER_NAME = {status.value.lower(): status.value for status in OrchestrationStatus}
 _STATUS_NAMES = ", ".join(status.value for status in OrchestrationStatus)
@@ -283,10 +291,7 @@ class Command(BaseCommand):
             "status": self._status,
             "list": self._list,
             "raise-event": self._raise_event,
-            "terminate": self._terminate,
-            "suspend": self._suspend,
-            "resume": self._resume,
-            "rewind": self._rewind,
+            **dict.fromkeys(CONTROL_COMMANDS, self._control),
             "restart": self._restart,
             "purge": self._purge,
         }
@@ -338,21 +343,11 @@ class Command(BaseCommand):
         services.raise_event(options["instance_id"], options["event_name"], data, actor=CLI)
         self.stdout.write(f"Raised event {options['event_name']!r} on instance {options['instance_id']!r}.")
 
-    def _terminate(self, options: dict[str, Any]) -> None:
-        services.terminate(options["instance_id"], options["reason"], actor=CLI)
-        self.stdout.write(f"Requested termination of instance {options['instance_id']!r}.")
-
-    def _suspend(self, options: dict[str, Any]) -> None:
-        services.suspend(options["instance_id"], options["reason"], actor=CLI)
-        self.stdout.write(f"Requested suspension of instance {options['instance_id']!r}.")
-
-    def _resume(self, options: dict[str, Any]) -> None:
-        services.resume(options["instance_id"], options["reason"], actor=CLI)
-        self.stdout.write(f"Requested resumption of instance {options['instance_id']!r}.")
-
-    def _rewind(self, options: dict[str, Any]) -> None:
-        services.rewind(options["instance_id"], options["reason"], actor=CLI)
-        self.stdout.write(f"Rewound instance {options['instance_id']!r}.")
+    def _control(self, options: dict[str, Any]) -> None:
+        """terminate, suspend, resume and rewind: one command with a reason, then a line saying so."""
+        command, done = CONTROL_COMMANDS[options["action"]]
+        command(options["instance_id"], options["reason"], actor=CLI)
+        self.stdout.write(f"{done} instance {options['instance_id']!r}.")
 
     def _restart(self, options: dict[str, Any]) -> None:
         self.stdout.write(services.restart(options["instance_id"], new_instance_id=options["new_id"], actor=CLI))
