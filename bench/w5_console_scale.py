@@ -63,7 +63,7 @@ NAME_CASE = "CASE n %% 10 " + " ".join(f"WHEN {index} THEN '{name}'" for index, 
 FAILURE = '{"error_type": "ValueError", "message": "out of stock", "stack_trace": null}'
 COLUMNS = (
     "instance_id, name, version, execution_id, runtime_status, input, output, failure, "
-    "created_at, updated_at, completed_at, history_length"
+    "created_at, updated_at, completed_at, history_length, parent_execution_id"
 )
 
 
@@ -155,7 +155,7 @@ def load_instances(rows: int) -> None:
                        %s::timestamptz - n * interval '2 seconds' + interval '3 seconds',
                        CASE WHEN status IN ('Completed', 'Failed', 'Terminated')
                             THEN %s::timestamptz - n * interval '2 seconds' + interval '3 seconds' END,
-                       12
+                       12, ''
                 FROM (SELECT n, {STATUS_CASE} AS status, {NAME_CASE} AS name
                       FROM generate_series(1, %s) AS n) AS series
                 """,
@@ -176,7 +176,7 @@ def load_instances(rows: int) -> None:
                        CASE WHEN status = 'Failed' THEN %s END,
                        {created}, {finished},
                        CASE WHEN status IN ('Completed', 'Failed', 'Terminated') THEN {finished} END,
-                       12
+                       12, ''
                 FROM (SELECT n, {STATUS_CASE} AS status, {NAME_CASE} AS name
                       FROM numbers) AS series
                 """,

@@ -28,6 +28,8 @@ class Instance(models.Model):
     failure = models.JSONField(null=True, blank=True)
     parent_instance_id = models.CharField(max_length=256, null=True, blank=True)
     parent_task_id = models.IntegerField(null=True, blank=True)
+    #: The parent's execution that started this one: only it gets this instance's answer.
+    parent_execution_id = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)

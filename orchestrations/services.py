@@ -28,7 +28,7 @@ from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 
 from .dispatch import ACTIVITIES, notify_on_commit
-from .engine import OrchestrationStatus, SerializationError, validate_instance_id
+from .engine import FailureDetails, OrchestrationStatus, SerializationError, validate_instance_id
 from .engine import events as ev
 from .engine.events import EventType
 from .engine.ids import InvalidInstanceIdError, new_instance_id
@@ -384,15 +384,23 @@ def _reissue_open_calls(instance: Instance, rows: list[HistoryEvent], now: datet
 
 
 def _resume_child(parent: Instance, row: HistoryEvent, now: datetime) -> list[Message]:
-    child = Instance.objects.filter(pk=row.details.get("instance_id")).first()
-    if child is None:
-        return []
-    if child.status == OrchestrationStatus.FAILED:
+    """What a rewound parent needs from a sub-orchestration it is still waiting for: a failed
+    child is rewound too; a finished one answers again; one that is gone or was terminated
+    fails the call again (its parent would otherwise wait forever)."""
+    child_id = row.details.get("instance_id")
+    child = Instance.objects.filter(pk=child_id).first()
+    if child is not None and child.status == OrchestrationStatus.FAILED:
         rewind(child.pk, "the parent orchestration was rewound")
         return []
-    if child.status == OrchestrationStatus.COMPLETED:
-        return [Message.for_event(parent.pk, ev.sub_orchestration_completed(now, row.task_id, child.output))]
-    return []
+    if child is not None and child.status == OrchestrationStatus.COMPLETED:
+        answer = ev.sub_orchestration_completed(now, row.task_id, child.output)
+    elif child is None or child.is_terminal:
+        why = "no longer exists" if child is None else f"ended {child.runtime_status}"
+        failure = FailureDetails("SubOrchestrationEnded", f"the sub-orchestration {child_id!r} {why}")
+        answer = ev.sub_orchestration_failed(now, row.task_id, failure)
+    else:
+        return []  # Still running: it answers when it finishes.
+    return [Message.for_event(parent.pk, answer, execution_id=parent.execution_id)]
 
 
 # Purging.

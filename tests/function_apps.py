@@ -291,3 +291,34 @@ def log_while_another_thread_logs(value):
     other.join()
     logging.getLogger("tests.activities").warning("working on %s", value)
     return value
+
+
+@app.orchestrator
+def wait_for_event_twice(ctx):
+    first = yield ctx.wait_for_external_event("e")
+    second = yield ctx.wait_for_external_event("e")
+    return [first, second]
+
+
+@app.orchestrator
+def child_or_go_then_continue(ctx):
+    """Generation 0 races a child against a "go" event and continues as new; generation 1
+    calls an activity under the same task number the child had."""
+    if not ctx.get_input():
+        child = ctx.call_sub_orchestrator("wait_for_approval", None, "racing-child")
+        yield ctx.task_any([child, ctx.wait_for_external_event("go")])
+        ctx.continue_as_new(1)
+        return None
+    return (yield ctx.call_activity("echo", "from the activity"))
+
+
+@app.orchestrator
+def same_child_twice(ctx):
+    first = ctx.call_sub_orchestrator("wait_for_approval", None, "only-child")
+    second = ctx.call_sub_orchestrator("wait_for_approval", None, "only-child")
+    return (yield ctx.task_all([first, second]))
+
+
+@app.orchestrator
+def named_child(ctx):
+    return (yield ctx.call_sub_orchestrator("wait_for_approval", "from the parent", "shared-child"))

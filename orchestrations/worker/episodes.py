@@ -34,7 +34,7 @@ from ..engine.entities import held_locks
 from ..engine.events import EventType
 from ..engine.executor import Episode
 from ..engine.serialization import loads
-from ..inbox import deliver, lock_instances
+from ..inbox import TERMINAL, deliver, lock_instances
 from ..models import Approval, HistoryEvent, Instance, Message, WorkItem
 from .activities import start_executions
 from .history import Replay, replay_cache
@@ -94,10 +94,13 @@ def run_claimed(instance_ids: list[str], worker_id: str, *, keep_work: bool = Fa
         logger.info("batch checkpoint of %d episodes failed; committing them one by one", len(plans), exc_info=True)
         committed = []
         for plan in plans:
-            result = _commit_alone(plan, worker_id, keep_work)
-            if result is not None:
-                committed.append(plan)
-                kept += result
+            # The failed attempt changed the plans' objects (lengths, keys): plan again from
+            # the rows as committed, with a fresh replay.
+            for fresh in plan_episodes([plan.instance.pk], worker_id):
+                result = _commit_alone(fresh, worker_id, keep_work)
+                if result is not None:
+                    committed.append(fresh)
+                    kept += result
         plans = committed
     changed = [plan.instance.pk for plan in plans] + [child.pk for plan in plans for child in plan.children]
     live.publish(live.INSTANCE, changed)
@@ -123,6 +126,16 @@ def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
         inbox = inboxes[message.instance_id]
         if len(inbox) < MAX_MESSAGES_PER_EPISODE:
             inbox.append(message)
+    suspended = [pk for pk, instance in instances.items() if instance.status == OrchestrationStatus.SUSPENDED]
+    if suspended:
+        # A suspended instance's inbox can fill up with events it may not take yet; its resume
+        # or terminate must be read all the same, wherever it stands in line.
+        control = Message.objects.filter(instance_id__in=suspended, visible_at__lte=now, event_type__in=CONTROL_EVENTS)
+        for message in control.order_by("id")[:MAX_MESSAGES_PER_EPISODE]:
+            inbox = inboxes[message.instance_id]
+            if all(seen.pk != message.pk for seen in inbox):
+                inbox.append(message)
+                inbox.sort(key=lambda queued: queued.pk)
     replays = replay_cache.take_many(instance for instance in instances.values() if instance.lease_owner == worker_id)
     plans = []
     for instance_id in instance_ids:
@@ -181,6 +194,8 @@ class EpisodePlan:
         self.outgoing: list[Message] = []
         self.work_items: list[WorkItem] = []
         self.children: list[Instance] = []
+        #: The ExecutionStarted message of each child, in the same order (it is in outgoing too).
+        self.child_starts: list[Message] = []
         self._past = replay.history if replay is not None else None
         #: The live replay this episode continues (from the cache) or starts.
         self.episode: Episode | None = replay.episode if replay is not None else None
@@ -194,6 +209,7 @@ class EpisodePlan:
             self.consumed_ids = [message.pk for message in messages]
             return
         events: list[engine.HistoryEvent] = []
+        held_back = False
         for message in messages:
             event = message.to_engine()
             if message.execution_id and message.execution_id != self.instance.execution_id:
@@ -212,9 +228,13 @@ class EpisodePlan:
                 if self.status == OrchestrationStatus.SUSPENDED:
                     self.control_history.append(ev.execution_resumed(self.now, event.data))
                     self._set_status(OrchestrationStatus.RUNNING)
-            elif self.status != OrchestrationStatus.SUSPENDED:
+            elif self.status != OrchestrationStatus.SUSPENDED and not held_back:
                 self.consumed_ids.append(message.pk)
                 events.append(event)
+            else:
+                # Kept for a later episode; every event after it waits too, so that the
+                # orchestrator still gets them in the order they came.
+                held_back = True
         if events:
             self._run_orchestrator(events)
         if not self.reset_history:
@@ -324,7 +344,7 @@ class EpisodePlan:
             parent_task_id=action.task_id,
             now=self.now,
         )
-        self.children.append(child)
+        child.parent_execution_id = self.instance.execution_id
         started = ev.execution_started(
             self.now,
             action.name,
@@ -333,7 +353,10 @@ class EpisodePlan:
             parent_instance_id=self.instance.pk,
             parent_task_id=action.task_id,
         )
-        self.outgoing.append(Message.for_event(child.pk, started))
+        start = Message.for_event(child.pk, started)
+        self.children.append(child)
+        self.child_starts.append(start)
+        self.outgoing.append(start)
 
     def _to_entity(self, entity_id: str, event: engine.HistoryEvent, visible_at: datetime | None = None) -> None:
         # The entity answers (calls, lock grants) to this execution only.
@@ -415,6 +438,10 @@ class EpisodePlan:
         self.outgoing.append(Message.for_event(self.instance.pk, started))
         for event in completion.carryover_events:
             self.outgoing.append(Message.for_event(self.instance.pk, event, visible_at=self.now))
+        if any(event.event_type == EventType.EXECUTION_SUSPENDED for event in self.control_history):
+            # Suspended in the same breath as it continued: the next execution starts suspended.
+            suspension = next(e for e in self.control_history if e.event_type == EventType.EXECUTION_SUSPENDED)
+            self.outgoing.append(Message.for_event(self.instance.pk, suspension, visible_at=self.now))
 
     def _notify_parent(self, output: str | None, failure: FailureDetails | None) -> None:
         parent_id, task_id = self.instance.parent_instance_id, self.instance.parent_task_id
@@ -424,7 +451,9 @@ class EpisodePlan:
             event = ev.sub_orchestration_completed(self.now, task_id, output)
         else:
             event = ev.sub_orchestration_failed(self.now, task_id, failure)
-        self.outgoing.append(Message.for_event(parent_id, event))
+        # Only the parent execution that started this one may take the answer: a parent that
+        # continued as new (or was restarted) since has another task under that number.
+        self.outgoing.append(Message.for_event(parent_id, event, execution_id=self.instance.parent_execution_id))
 
     def _set_status(self, status: OrchestrationStatus) -> None:
         self.status = status
@@ -462,8 +491,10 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str, *, keep_work: bool
     ids = [plan.instance.pk for plan in plans]
     outgoing = [message for plan in plans for message in plan.outgoing]
     children = [child for plan in plans for child in plan.children]
+    starts = [start for plan in plans for start in plan.child_starts]
     with transaction.atomic():
-        lock_instances([*ids, *(message.instance_id for message in outgoing), *(child.pk for child in children)])
+        locked = lock_instances([*ids, *(message.instance_id for message in outgoing), *(c.pk for c in children)])
+        children, outgoing = _admit_children(children, starts, outgoing, locked)
         owned = set(Instance.objects.filter(pk__in=ids, lease_owner=worker_id).values_list("pk", flat=True))
         if len(owned) != len(ids):
             raise LeaseLostError(", ".join(sorted(set(ids) - owned)))
@@ -477,7 +508,10 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str, *, keep_work: bool
             HistoryEvent.objects.filter(instance_id__in=resets).delete()
         HistoryEvent.objects.bulk_create([row for plan in plans for row in plan.history_rows()])
         for child in children:
-            replace_instance(child)
+            if child.pk in locked:
+                replace_instance(child)
+            else:
+                child.save(force_insert=True)
         work_items = [item for plan in plans for item in plan.work_items]
         kept = _keep_first_work_items(plans, worker_id) if keep_work else []
         WorkItem.objects.bulk_create(work_items)
@@ -490,6 +524,31 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str, *, keep_work: bool
     for plan in plans:
         replay_cache.remember(plan)
     return kept_executions
+
+
+def _admit_children(
+    children: list[Instance], starts: list[Message], outgoing: list[Message], locked: dict[str, tuple[str, str]]
+) -> tuple[list[Instance], list[Message]]:
+    """Check, under the row locks, that each sub-orchestration can start: its id must be free
+    or finished, and taken by no earlier start in this batch. A child that cannot start is
+    answered at once with a failure to its parent, and its start message is dropped."""
+    admitted: list[Instance] = []
+    dropped: list[Message] = []
+    for child, start in zip(children, starts, strict=True):
+        status = locked.get(child.pk, (None, None))[0]
+        if child.pk in {other.pk for other in admitted} or (status is not None and status not in TERMINAL):
+            error = ValueError(f"an instance with id {child.pk!r} already exists and is not finished")
+            failed = ev.sub_orchestration_failed(
+                child.created_at, child.parent_task_id, FailureDetails.from_exception(error)
+            )
+            outgoing = [
+                *outgoing,
+                Message.for_event(child.parent_instance_id, failed, execution_id=child.parent_execution_id),
+            ]
+            dropped.append(start)
+        else:
+            admitted.append(child)
+    return admitted, [message for message in outgoing if all(message is not start for start in dropped)]
 
 
 def _keep_first_work_items(plans: list[EpisodePlan], worker_id: str) -> list[WorkItem]:
