@@ -86,10 +86,11 @@ def expire_due(now: datetime | None = None) -> int:
     """Expire pending approvals past their deadline; the orchestration gets a timed-out rejection."""
     now = now or timezone.now()
     expired = 0
-    for approval_id in Approval.objects.filter(status=Approval.Status.PENDING, deadline__lte=now).values_list(
-        "pk", flat=True
-    ):
+    due = Approval.objects.filter(status=Approval.Status.PENDING, deadline__lte=now).values_list("pk", "instance_id")
+    for approval_id, instance_id in due:
         with transaction.atomic():
+            # The instance row first, then the approval, in the order decide() takes them.
+            lock_instances([instance_id])
             approval = Approval.objects.select_for_update().filter(pk=approval_id, status="pending").first()
             if approval is None:
                 continue
