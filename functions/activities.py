@@ -34,11 +34,12 @@ class PayloadTooLargeError(ValueError):
 
 
 def check_payload_size(payload: str | None, what: str) -> None:
+    if payload is None:
+        return
     limit = settings.PERDURA_MAX_PAYLOAD_BYTES
-    if payload is not None and len(payload.encode()) > limit:
-        raise PayloadTooLargeError(
-            f"{what} is {len(payload.encode()):,} bytes, over the limit of {limit:,} (PERDURA_MAX_PAYLOAD_BYTES)"
-        )
+    size = len(payload.encode())
+    if size > limit:
+        raise PayloadTooLargeError(f"{what} is {size:,} bytes, over the limit of {limit:,} (PERDURA_MAX_PAYLOAD_BYTES)")
 
 
 def is_known_activity(name: str) -> bool:

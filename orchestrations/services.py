@@ -117,10 +117,7 @@ def start(
         if instance_id in existing and existing[instance_id][0] not in TERMINAL_STATUSES:
             raise InstanceExistsError(f"an instance with id {instance_id!r} already exists and is not finished")
         row = new_instance_row(instance_id, name, payload, version=version)
-        if instance_id in existing:
-            replace_instance(row)
-        else:
-            row.save(force_insert=True)
+        replace_instance(row, replacing=instance_id in existing)
         started = ev.execution_started(row.created_at, name, payload, version=version or None)
         deliver([Message.for_event(instance_id, started)])
         audit.record(actor, "start", "instance", instance_id, details={"name": name})

@@ -324,14 +324,9 @@ class EpisodePlan:
                 )
 
     def _start_child(self, action: act.CreateSubOrchestration) -> None:
-        refusal = None
+        # Whether the id is free is checked at the checkpoint, under the row lock (_admit_children).
         if not registry.has(FunctionKind.ORCHESTRATOR, action.name):
             refusal = UnknownFunctionError(f"no orchestrator named {action.name!r} is registered")
-        else:
-            existing = Instance.objects.filter(pk=action.instance_id).only("runtime_status").first()
-            if existing is not None and not existing.is_terminal:
-                refusal = ValueError(f"an instance with id {action.instance_id!r} already exists and is not finished")
-        if refusal is not None:
             event = ev.sub_orchestration_failed(self.now, action.task_id, FailureDetails.from_exception(refusal))
             self._to_self(event)
             return
@@ -508,10 +503,7 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str, *, keep_work: bool
             HistoryEvent.objects.filter(instance_id__in=resets).delete()
         HistoryEvent.objects.bulk_create([row for plan in plans for row in plan.history_rows()])
         for child in children:
-            if child.pk in locked:
-                replace_instance(child)
-            else:
-                child.save(force_insert=True)
+            replace_instance(child, replacing=child.pk in locked)
         work_items = [item for plan in plans for item in plan.work_items]
         kept = _keep_first_work_items(plans, worker_id) if keep_work else []
         WorkItem.objects.bulk_create(work_items)
@@ -643,9 +635,13 @@ def new_instance_row(
     )
 
 
-def replace_instance(instance: Instance) -> None:
-    """Write a new instance row, first clearing out a finished instance of the same id."""
+def replace_instance(instance: Instance, *, replacing: bool) -> None:
+    """Write a new instance row; with ``replacing``, first clear out the finished instance that
+    has its id (the caller has locked that row and checked it is finished)."""
     instance_id = instance.pk
+    if not replacing:
+        instance.save(force_insert=True)
+        return
     HistoryEvent.objects.filter(instance_id=instance_id).delete()
     Message.objects.filter(instance_id=instance_id).delete()
     WorkItem.objects.filter(instance_id=instance_id).delete()
