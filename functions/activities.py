@@ -60,25 +60,17 @@ def run_activity(name: str, input_json: str | None) -> ActivityOutcome:
     return ActivityOutcome(result=serialized, logs=logs.text())
 
 
-class _ThreadLogs(logging.Handler):
-    """Collects the log records of one thread: the activity running on it."""
+class _Collector:
+    """The log lines of one activity run."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.thread = threading.get_ident()
         self.lines: list[str] = []
         self.size = 0
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.thread == self.thread
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.size > MAX_LOG_CHARACTERS:
-            return
-        line = self.format(record)
-        self.lines.append(line)
-        self.size += len(line) + 1
+    def add(self, line: str) -> None:
+        if self.size <= MAX_LOG_CHARACTERS:
+            self.lines.append(line)
+            self.size += len(line) + 1
 
     def text(self) -> str:
         text = "\n".join(self.lines)
@@ -87,12 +79,33 @@ class _ThreadLogs(logging.Handler):
         return text
 
 
+class _ActivityLogs(logging.Handler):
+    """One handler on the root logger, for the whole process: it hands each record to the
+    collector of the activity running on the record's thread, if any. (Adding and removing a
+    handler around every run would take the logging module's lock twice per activity.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = threading.local()
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        collector = getattr(self.running, "collector", None)
+        if collector is not None:
+            collector.add(self.format(record))
+
+
+_handler = _ActivityLogs()
+
+
 @contextmanager
-def _captured_logs() -> Iterator[_ThreadLogs]:
-    handler = _ThreadLogs()
+def _captured_logs() -> Iterator[_Collector]:
     root = logging.getLogger()
-    root.addHandler(handler)
+    if _handler not in root.handlers:  # Logging set up again (dictConfig) drops it.
+        root.addHandler(_handler)
+    collector = _Collector()
+    _handler.running.collector = collector
     try:
-        yield handler
+        yield collector
     finally:
-        root.removeHandler(handler)
+        _handler.running.collector = None

@@ -8,6 +8,7 @@ is not mistaken for a dead one.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from datetime import datetime, timedelta
@@ -17,14 +18,26 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from consoleapp import live
 from functions.activities import ActivityOutcome, run_activity
 from functions.models import Execution
 
-from ..bulk import update_rows
-from ..dispatch import ORCHESTRATIONS, notify_on_commit
+from ..bulk import (
+    Statement,
+    has_returning,
+    insert_rows,
+    run_statements,
+    select_statement,
+    to_objects,
+    update_rows,
+    update_statement,
+)
+from ..engine import OrchestrationStatus
 from ..engine import events as ev
-from ..inbox import deliver
+from ..engine.events import HistoryEvent
+from ..inbox import deliver, lock_instances
 from ..models import Instance, Message, WorkItem
+from .history import replay_cache
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +77,21 @@ def claim_work_items(worker_id: str, limit: int) -> list[tuple[WorkItem, Executi
 
 def start_executions(items: list[WorkItem], worker_id: str, now: datetime) -> list[tuple[WorkItem, Execution]]:
     """Record that this worker starts running these (leased) work items."""
-    executions = Execution.objects.bulk_create(
-        Execution(
-            function_name=item.name,
-            instance_id=item.instance_id,
-            task_id=item.task_id,
-            work_item_id=item.pk,
-            attempt=item.deliveries,
-            worker=worker_id,
-            started_at=now,
-            input=item.input,
-        )
-        for item in items
+    executions = insert_rows(
+        Execution,
+        [
+            Execution(
+                function_name=item.name,
+                instance_id=item.instance_id,
+                task_id=item.task_id,
+                work_item_id=item.pk,
+                attempt=item.deliveries,
+                worker=worker_id,
+                started_at=now,
+                input=item.input,
+            )
+            for item in items
+        ],
     )
     return list(zip(items, executions, strict=True))
 
@@ -111,57 +127,157 @@ def complete_work_items(
     *,
     carry_on: bool = False,
 ) -> list[tuple[WorkItem, Execution]]:
-    """Report the results to their orchestrations. With ``carry_on``, lease those orchestrations
-    to this worker in the same transaction, run their next episode, and return the activities
-    it keeps for itself to run next."""
+    """Report the results to their orchestrations. With ``carry_on``, run the orchestrations'
+    next episode in the same transaction where it can be (see ``_complete_and_carry_on``) and
+    return the activities this worker keeps for itself to run next."""
     now = timezone.now()
-    messages = []
+    answers = []
+    for (item, execution), outcome in zip(claimed, outcomes, strict=True):
+        _record(execution, outcome)
+        if outcome.failure is None:
+            answers.append((item, execution, ev.task_completed(now, item.task_id, outcome.result)))
+        else:
+            answers.append((item, execution, ev.task_failed(now, item.task_id, outcome.failure)))
+    if carry_on and has_returning():
+        try:
+            return _complete_and_carry_on(answers, worker_id, now)
+        except Exception:
+            # Nothing of it was written: hand the results over through the inboxes instead.
+            logger.info("could not carry on with %d results; delivering them", len(answers), exc_info=True)
+    _complete(answers, worker_id)
+    return []
+
+
+def _complete(answers: list[tuple[WorkItem, Execution, HistoryEvent]], worker_id: str) -> None:
+    """Record the executions and deliver the results to the orchestrations' inboxes."""
     with transaction.atomic():
-        still_ours = set(
-            WorkItem.objects.select_for_update()
-            .filter(pk__in=[item.pk for item, _ in claimed], lease_owner=worker_id)
-            .values_list("pk", flat=True)
+        lock_instances(item.instance_id for item, _, _ in answers)
+        ours = _delete_work_items([item.pk for item, _, _ in answers], worker_id)
+        deliver(
+            [
+                Message.for_event(item.instance_id, event, execution_id=item.execution_id)
+                for item, _, event in answers
+                if _still_ours(item, ours)
+            ]
         )
-        WorkItem.objects.filter(pk__in=still_ours).delete()
-        for (item, execution), outcome in zip(claimed, outcomes, strict=True):
-            _record(execution, outcome)
-            if item.pk not in still_ours:
-                logger.warning("work item %s was taken over by another worker; its result is dropped", item.pk)
+        update_rows(Execution, [execution for _, execution, _ in answers], EXECUTION_RESULT)
+
+
+def _complete_and_carry_on(
+    answers: list[tuple[WorkItem, Execution, HistoryEvent]], worker_id: str, now: datetime
+) -> list[tuple[WorkItem, Execution]]:
+    """Record the executions and, in the same transaction, run the next episode of each
+    orchestration they answer that is free to take them now: running the execution they
+    answer, not suspended, with nothing in its inbox ahead of them, and held by no other
+    worker. The answers go straight into the episode, with no inbox message in between, and
+    the instance row stays locked throughout, so nobody else can work on it meanwhile; the
+    rest are delivered to the inboxes for the orchestration workers."""
+    from .episodes import EpisodePlan, episode_targets, write_episodes
+
+    item_ids = [item.pk for item, _, _ in answers]
+    instance_ids = sorted({item.instance_id for item, _, _ in answers})
+    with transaction.atomic():
+        rows, leased = run_statements(
+            [
+                select_statement(Instance, instance_ids, lock=True),
+                _lock_leased(item_ids, worker_id),
+            ]
+        )
+        instances = {instance.pk: instance for instance in to_objects(Instance, rows)}
+        ours = {item_id for (item_id,) in leased}
+        direct: dict[str, list[HistoryEvent]] = {}
+        finished: dict[str, list[int]] = {}
+        messages = []
+        for item, _, event in answers:
+            if not _still_ours(item, ours):
                 continue
-            if outcome.failure is None:
-                event = ev.task_completed(now, item.task_id, outcome.result)
+            if _can_take_now(instances.get(item.instance_id), item, now):
+                direct.setdefault(item.instance_id, []).append(event)
+                finished.setdefault(item.instance_id, []).append(item.pk)
             else:
-                event = ev.task_failed(now, item.task_id, outcome.failure)
-            messages.append(Message.for_event(item.instance_id, event, execution_id=item.execution_id))
-        deliver(messages, wake=not carry_on)
-        answered = sorted({message.instance_id for message in messages})
-        carried = _lease_free_instances(answered, worker_id, now) if carry_on else []
-        if len(carried) < len(answered) and carry_on:
-            notify_on_commit(ORCHESTRATIONS)  # Someone else holds those: wake them.
-        update_rows(
-            Execution,
-            [execution for _, execution in claimed],
-            ["status", "ended_at", "output", "error_type", "error_message", "traceback", "logs"],
-        )
-    if not carried:
-        return []
-    from .episodes import run_claimed
+                messages.append(Message.for_event(item.instance_id, event, execution_id=item.execution_id))
+        deliver(messages)
+        plans = []
+        replays = replay_cache.take_many(instances[instance_id] for instance_id in direct)
+        for instance_id, events in direct.items():
+            plan = EpisodePlan(instances[instance_id], now, replays[instance_id], row_locked=True)
+            plan.take(events)
+            plans.append(plan)
+        kept = _keep_first_work_items(plans, finished, worker_id)
+        locked = {pk: (instance.runtime_status, instance.execution_id) for pk, instance in instances.items()}
+        locked |= lock_instances(target for target in episode_targets(plans) if target not in locked)
+        done = sorted(ours - {item.pk for item in kept})
+        also = [
+            Statement(f"DELETE FROM {WorkItem._meta.db_table} WHERE id IN ({_placeholders(done)})", done)
+            if done
+            else None,
+            update_statement(Execution, [execution for _, execution, _ in answers], EXECUTION_RESULT),
+        ]
+        if plans:
+            kept_executions = write_episodes(plans, worker_id, locked, kept=kept, also=also)
+        else:
+            run_statements(also)
+            kept_executions = []
+    for plan in plans:
+        replay_cache.remember(plan)
+    live.publish(live.INSTANCE, [*direct, *(child.pk for plan in plans for child in plan.children)])
+    return kept_executions
 
-    return run_claimed(carried, worker_id, keep_work=True)
+
+def _lock_leased(item_ids: list[int], worker_id: str) -> Statement:
+    """Lock the work items still leased to this worker, in id order, and return their ids."""
+    sql = f"SELECT id FROM {WorkItem._meta.db_table} WHERE id IN ({_placeholders(item_ids)}) AND lease_owner = %s"
+    sql += " ORDER BY id FOR UPDATE" if connection.features.has_select_for_update else " ORDER BY id"
+    return Statement(sql, [*item_ids, worker_id], returns_rows=True)
 
 
-def _lease_free_instances(instance_ids: list[str], worker_id: str, now: datetime) -> list[str]:
-    """Lease to this worker those of the (already locked) instances nobody holds."""
-    free = list(
-        Instance.objects.filter(pk__in=instance_ids, next_message_at__lte=now)
-        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-        .values_list("pk", flat=True)
+def _placeholders(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _keep_first_work_items(plans: list, finished: dict[str, list[int]], worker_id: str) -> list[WorkItem]:
+    """Of each episode's new activities, keep the first for this worker to run next: it takes
+    over the row of a work item of the same instance that has just finished (one statement
+    instead of a delete and an insert), leased to this worker."""
+    kept = []
+    for plan in plans:
+        if plan.work_items:
+            item = plan.work_items[0]
+            item.pk = finished[plan.instance.pk][0]
+            item.lease_owner = worker_id
+            item.lease_expires_at = plan.now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
+            item.deliveries = 1
+            kept.append(item)
+    return kept
+
+
+def _can_take_now(instance: Instance | None, item: WorkItem, now: datetime) -> bool:
+    return (
+        instance is not None
+        and instance.execution_id == item.execution_id
+        and instance.status == OrchestrationStatus.RUNNING
+        and (instance.next_message_at is None or instance.next_message_at > now)
+        and (instance.lease_expires_at is None or instance.lease_expires_at < now)
     )
-    if free:
-        Instance.objects.filter(pk__in=free).update(
-            lease_owner=worker_id, lease_expires_at=now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
-        )
-    return free
+
+
+def _delete_work_items(item_ids: list[int], worker_id: str) -> set[int]:
+    """Delete the work items still leased to this worker; return their ids."""
+    ours = set(
+        WorkItem.objects.select_for_update().filter(pk__in=item_ids, lease_owner=worker_id).values_list("pk", flat=True)
+    )
+    WorkItem.objects.filter(pk__in=ours).delete()
+    return ours
+
+
+def _still_ours(item: WorkItem, ours: set[int]) -> bool:
+    if item.pk in ours:
+        return True
+    logger.warning("work item %s was taken over by another worker; its result is dropped", item.pk)
+    return False
+
+
+EXECUTION_RESULT = ["status", "ended_at", "output", "error_type", "error_message", "traceback", "logs"]
 
 
 def _record(execution: Execution, outcome: ActivityOutcome) -> None:
@@ -177,30 +293,85 @@ def _record(execution: Execution, outcome: ActivityOutcome) -> None:
 
 
 class LeaseKeeper:
-    """Extends the leases of running work items every third of the lease time."""
+    """Extends the leases of running work items every third of the lease time, while the
+    ``with`` block runs. One renewer thread per process serves every keeper."""
 
     def __init__(self, item_ids: list[int], worker_id: str) -> None:
         self.item_ids = item_ids
         self.worker_id = worker_id
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="perdura-lease-keeper", daemon=True)
 
     def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
+        _Renewer.get().hold(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        _Renewer.get().release(self)
 
-    def _run(self) -> None:
-        lease = settings.PERDURA_LEASE_SECONDS
+
+class _Renewer(threading.Thread):
+    """Renews the leases of the keepers it holds when each is a third of the lease time old,
+    and every third of the lease time after that."""
+
+    _instance: _Renewer | None = None
+    _instance_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        super().__init__(name="perdura-lease-renewer", daemon=True)
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.due: dict[LeaseKeeper, float] = {}
+        self.wake = threading.Event()
+        self.next_wake = 0.0
+
+    @classmethod
+    def get(cls) -> _Renewer:
+        renewer = cls._instance
+        if renewer is None or renewer.pid != os.getpid():  # None yet, or inherited through a fork.
+            with cls._instance_lock:
+                if cls._instance is None or cls._instance.pid != os.getpid():
+                    cls._instance = cls()
+                    cls._instance.start()
+                renewer = cls._instance
+        return renewer
+
+    def hold(self, keeper: LeaseKeeper) -> None:
+        due = time.monotonic() + settings.PERDURA_LEASE_SECONDS / 3
+        with self.lock:
+            self.due[keeper] = due
+            sooner = due < self.next_wake
+        if sooner:
+            self.wake.set()
+
+    def release(self, keeper: LeaseKeeper) -> None:
+        with self.lock:
+            self.due.pop(keeper, None)
+
+    def run(self) -> None:
+        while True:
+            interval = settings.PERDURA_LEASE_SECONDS / 3
+            now = time.monotonic()
+            with self.lock:
+                due = [keeper for keeper, at in self.due.items() if at <= now]
+                for keeper in due:
+                    self.due[keeper] = now + interval
+                self.next_wake = min(self.due.values(), default=now + interval)
+                self.wake.clear()
+            if due:
+                try:
+                    for keeper in due:
+                        self._renew(keeper)
+                finally:
+                    connection.close()  # Renewals are rare: hold no connection between them.
+            self.wake.wait(max(0.0, self.next_wake - time.monotonic()))
+
+    @staticmethod
+    def _renew(keeper: LeaseKeeper) -> None:
+        started = time.monotonic()
         try:
-            while not self._stop.wait(lease / 3):
-                started = time.monotonic()
-                WorkItem.objects.filter(pk__in=self.item_ids, lease_owner=self.worker_id).update(
-                    lease_expires_at=timezone.now() + timedelta(seconds=lease)
-                )
-                logger.debug("renewed %d leases in %.3fs", len(self.item_ids), time.monotonic() - started)
-        finally:
-            connection.close()
+            WorkItem.objects.filter(pk__in=keeper.item_ids, lease_owner=keeper.worker_id).update(
+                lease_expires_at=timezone.now() + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
+            )
+        except Exception:
+            logger.warning("could not renew %d leases; retrying", len(keeper.item_ids), exc_info=True)
+            return
+        logger.debug("renewed %d leases in %.3fs", len(keeper.item_ids), time.monotonic() - started)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,10 +22,11 @@ from django.utils import timezone
 
 from consoleapp import live
 from functions.activities import PayloadTooLargeError, check_payload_size, is_known_activity
+from functions.models import Execution
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 
 from .. import engine
-from ..bulk import update_rows
+from ..bulk import Statement, insert_statement, inserted, run_statements, update_statement
 from ..dispatch import ACTIVITIES, notify_on_commit
 from ..engine import FailureDetails, OrchestrationStatus
 from ..engine import actions as act
@@ -36,7 +37,6 @@ from ..engine.executor import Episode
 from ..engine.serialization import loads
 from ..inbox import TERMINAL, deliver, lock_instances
 from ..models import Approval, HistoryEvent, Instance, Message, WorkItem
-from .activities import start_executions
 from .history import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
@@ -78,16 +78,14 @@ def process_orchestrations(worker_id: str, limit: int, only: list[str] | None = 
     return len(instance_ids)
 
 
-def run_claimed(instance_ids: list[str], worker_id: str, *, keep_work: bool = False) -> list[tuple]:
+def run_claimed(instance_ids: list[str], worker_id: str) -> None:
     """Run an episode of each of these instances leased to this worker and checkpoint them
-    together. With ``keep_work``, one activity each episode schedules is leased to this worker
-    and returned (with its Execution) for it to run next."""
+    together."""
     if not instance_ids:
-        return []
+        return
     plans = plan_episodes(instance_ids, worker_id)
-    kept: list[tuple] = []
     try:
-        kept = commit_episodes(plans, worker_id, keep_work=keep_work)
+        commit_episodes(plans, worker_id)
     except Exception:
         # One bad episode (a lost lease, a conflict) must not hold the others back: commit
         # them one by one, each in its own transaction.
@@ -97,14 +95,11 @@ def run_claimed(instance_ids: list[str], worker_id: str, *, keep_work: bool = Fa
             # The failed attempt changed the plans' objects (lengths, keys): plan again from
             # the rows as committed, with a fresh replay.
             for fresh in plan_episodes([plan.instance.pk], worker_id):
-                result = _commit_alone(fresh, worker_id, keep_work)
-                if result is not None:
+                if _commit_alone(fresh, worker_id):
                     committed.append(fresh)
-                    kept += result
         plans = committed
     changed = [plan.instance.pk for plan in plans] + [child.pk for plan in plans for child in plan.children]
     live.publish(live.INSTANCE, changed)
-    return kept
 
 
 def retry_later(instance_id: str, worker_id: str) -> None:
@@ -154,17 +149,18 @@ def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
     return plans
 
 
-def _commit_alone(plan: EpisodePlan, worker_id: str, keep_work: bool) -> list[tuple] | None:
-    """Commit one episode; None if it could not be."""
+def _commit_alone(plan: EpisodePlan, worker_id: str) -> bool:
+    """Commit one episode; False if it could not be."""
     instance_id = plan.instance.pk
     try:
-        return commit_episodes([plan], worker_id, keep_work=keep_work)
+        commit_episodes([plan], worker_id)
+        return True
     except LeaseLostError:
         logger.warning("lost the lease on %s; another worker has it", instance_id)
     except Exception:
         logger.exception("checkpoint of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
         retry_later(instance_id, worker_id)
-    return None
+    return False
 
 
 def run_episode(instance_id: str, worker_id: str) -> list[str]:
@@ -181,9 +177,14 @@ def run_episode(instance_id: str, worker_id: str) -> list[str]:
 class EpisodePlan:
     """What one episode will write, gathered before the transaction that writes it."""
 
-    def __init__(self, instance: Instance, now: datetime, replay: Replay | None = None) -> None:
+    def __init__(
+        self, instance: Instance, now: datetime, replay: Replay | None = None, *, row_locked: bool = False
+    ) -> None:
         self.instance = instance
         self.now = now
+        #: Whether ``instance`` was read under the lock of the transaction that will write it,
+        #: so that its next wake-up (``next_message_at``) is known without looking again.
+        self.row_locked = row_locked
         self.status = instance.status
         self.fields: dict[str, Any] = {}
         self.consumed_ids: list[int] = []
@@ -239,6 +240,12 @@ class EpisodePlan:
             self._run_orchestrator(events)
         if not self.reset_history:
             self.history += self.control_history
+
+    def take(self, answers: list[engine.HistoryEvent]) -> None:
+        """Run the episode on answers handed over directly, not through the inbox: the caller
+        has checked, under the row lock, that the instance runs the execution they answer, is
+        not suspended and has no message waiting that should come first."""
+        self._run_orchestrator(answers)
 
     def _run_orchestrator(self, new_events: list[engine.HistoryEvent]) -> None:
         try:
@@ -469,6 +476,15 @@ class EpisodePlan:
     def execution_id(self) -> str:
         return self.fields.get("execution_id", self.instance.execution_id)
 
+    def knows_next_message(self) -> bool:
+        """Whether the instance's next wake-up is still the one read with its locked row: the
+        episode took no message from its inbox and sent none to itself."""
+        return (
+            self.row_locked
+            and not self.consumed_ids
+            and all(message.instance_id != self.instance.pk for message in self.outgoing)
+        )
+
     def history_rows(self) -> list[HistoryEvent]:
         first, instance_id, execution_id = self.first_sequence, self.instance.pk, self.execution_id
         return [
@@ -477,19 +493,15 @@ class EpisodePlan:
         ]
 
 
-def commit_episodes(plans: list[EpisodePlan], worker_id: str, *, keep_work: bool = False) -> list[tuple]:
+def commit_episodes(plans: list[EpisodePlan], worker_id: str) -> None:
     """Checkpoint episodes in one transaction: consumed messages deleted, history appended,
     work items, approvals and outgoing messages written, instance rows updated; or nothing, if
     any instance's lease was lost or any message was consumed by someone else."""
     if not plans:
-        return []
+        return
     ids = [plan.instance.pk for plan in plans]
-    outgoing = [message for plan in plans for message in plan.outgoing]
-    children = [child for plan in plans for child in plan.children]
-    starts = [start for plan in plans for start in plan.child_starts]
     with transaction.atomic():
-        locked = lock_instances([*ids, *(message.instance_id for message in outgoing), *(c.pk for c in children)])
-        children, outgoing = _admit_children(children, starts, outgoing, locked)
+        locked = lock_instances([*ids, *episode_targets(plans)])
         owned = set(Instance.objects.filter(pk__in=ids, lease_owner=worker_id).values_list("pk", flat=True))
         if len(owned) != len(ids):
             raise LeaseLostError(", ".join(sorted(set(ids) - owned)))
@@ -498,24 +510,79 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str, *, keep_work: bool
             deleted, _ = Message.objects.filter(pk__in=consumed).delete()
             if deleted != len(consumed):
                 raise LeaseLostError(", ".join(ids))
-        resets = [plan.instance.pk for plan in plans if plan.reset_history]
-        if resets:
-            HistoryEvent.objects.filter(instance_id__in=resets).delete()
-        HistoryEvent.objects.bulk_create([row for plan in plans for row in plan.history_rows()])
-        for child in children:
-            replace_instance(child, replacing=child.pk in locked)
-        work_items = [item for plan in plans for item in plan.work_items]
-        kept = _keep_first_work_items(plans, worker_id) if keep_work else []
-        WorkItem.objects.bulk_create(work_items)
-        kept_executions = start_executions(kept, worker_id, plans[0].now) if kept else []
-        _write_approvals(plans)
-        deliver(outgoing)
-        _update_instances(plans)
-        if len(work_items) > len(kept):
-            notify_on_commit(ACTIVITIES)
+        write_episodes(plans, worker_id, locked)
     for plan in plans:
         replay_cache.remember(plan)
-    return kept_executions
+
+
+def episode_targets(plans: list[EpisodePlan]) -> list[str]:
+    """The other instances these episodes write to: their messages' targets and new children."""
+    return [
+        *(message.instance_id for plan in plans for message in plan.outgoing),
+        *(child.pk for plan in plans for child in plan.children),
+    ]
+
+
+def write_episodes(
+    plans: list[EpisodePlan],
+    worker_id: str,
+    locked: dict[str, tuple[str, str]],
+    *,
+    kept: Sequence[WorkItem] = (),
+    also: Sequence[Statement | None] = (),
+) -> list[tuple[WorkItem, Execution]]:
+    """Write what the episodes did, inside the caller's transaction, which holds the locks on
+    their instances and the instances they write to (``locked``, with each row's status and
+    execution), and has checked that the episodes may be written.
+
+    ``kept`` are work items of these episodes that the caller (an activity worker) keeps to
+    run itself: each has the key of a finished work item of its instance, whose row it takes
+    over, and is leased to the caller, which gets them back with their Executions. ``also``
+    are the caller's own statements, sent in the same round trip."""
+    outgoing = [message for plan in plans for message in plan.outgoing]
+    children = [child for plan in plans for child in plan.children]
+    starts = [start for plan in plans for start in plan.child_starts]
+    children, outgoing = _admit_children(children, starts, outgoing, locked)
+    resets = [plan.instance.pk for plan in plans if plan.reset_history]
+    if resets:
+        HistoryEvent.objects.filter(instance_id__in=resets).delete()
+    for child in children:
+        replace_instance(child, replacing=child.pk in locked)
+    _write_approvals(plans)
+    deliver(outgoing)
+    kept_ids = {id(item) for item in kept}
+    new_items = [item for plan in plans for item in plan.work_items if id(item) not in kept_ids]
+    executions = [
+        Execution(
+            function_name=item.name,
+            instance_id=item.instance_id,
+            task_id=item.task_id,
+            work_item_id=item.pk,
+            attempt=item.deliveries,
+            worker=worker_id,
+            started_at=item.created_at,
+            input=item.input,
+        )
+        for item in kept
+    ]
+    # The rest in one round trip: history, activities to run, the instance rows.
+    *_, execution_keys = run_statements(
+        [
+            *also,
+            insert_statement(HistoryEvent, [row for plan in plans for row in plan.history_rows()]),
+            update_statement(WorkItem, kept, WORK_ITEM_FIELDS),
+            insert_statement(WorkItem, new_items),
+            *_instance_updates(plans),
+            insert_statement(Execution, executions, returning=True),
+        ]
+    )
+    if new_items:
+        notify_on_commit(ACTIVITIES)
+    return list(zip(kept, inserted(executions, execution_keys), strict=True))
+
+
+#: Every field of a work item but its key: what a kept work item writes over the finished one.
+WORK_ITEM_FIELDS = [field.name for field in WorkItem._meta.concrete_fields if not field.primary_key]
 
 
 def _admit_children(
@@ -543,19 +610,6 @@ def _admit_children(
     return admitted, [message for message in outgoing if all(message is not start for start in dropped)]
 
 
-def _keep_first_work_items(plans: list[EpisodePlan], worker_id: str) -> list[WorkItem]:
-    """Lease each episode's first new activity to this worker, which runs it next."""
-    kept = []
-    for plan in plans:
-        if plan.work_items:
-            item = plan.work_items[0]
-            item.lease_owner = worker_id
-            item.lease_expires_at = plan.now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
-            item.deliveries = 1
-            kept.append(item)
-    return kept
-
-
 def _write_approvals(plans: list[EpisodePlan]) -> None:
     approvals = [approval for plan in plans for approval in plan.approvals]
     Approval.objects.bulk_create(approvals)
@@ -573,17 +627,22 @@ def _write_approvals(plans: list[EpisodePlan]) -> None:
         )
 
 
-def _update_instances(plans: list[EpisodePlan]) -> None:
-    """Write each instance's new state, its next wake-up computed from its inbox as it is now
-    (after this batch's deliveries) and its lease released; one UPDATE per set of changed fields."""
-    ids = [plan.instance.pk for plan in plans]
-    earliest = dict(
-        Message.objects.filter(instance_id__in=ids)
-        .values("instance_id")
-        .annotate(earliest=Min("visible_at"))
-        .values_list("instance_id", "earliest")
-    )
-    suspended = [plan.instance.pk for plan in plans if plan.status == OrchestrationStatus.SUSPENDED]
+def _instance_updates(plans: list[EpisodePlan]) -> list[Statement | None]:
+    """The UPDATEs that write each instance's new state, its next wake-up computed from its
+    inbox as it is now (after this batch's deliveries) and its lease released; one per set of
+    changed fields."""
+    plans_by_id = {plan.instance.pk: plan for plan in plans}
+    known = {plan.instance.pk: plan.instance.next_message_at for plan in plans if plan.knows_next_message()}
+    ids = [plan.instance.pk for plan in plans if plan.instance.pk not in known]
+    earliest = known
+    if ids:
+        earliest |= dict(
+            Message.objects.filter(instance_id__in=ids)
+            .values("instance_id")
+            .annotate(earliest=Min("visible_at"))
+            .values_list("instance_id", "earliest")
+        )
+    suspended = [pk for pk in ids if plans_by_id[pk].status == OrchestrationStatus.SUSPENDED]
     if suspended:
         # While suspended only control messages are worth waking up for.
         control = dict(
@@ -606,8 +665,7 @@ def _update_instances(plans: list[EpisodePlan]) -> None:
         instance.lease_expires_at = None
         by_fields.setdefault(tuple(sorted(plan.fields)), []).append(instance)
     fixed = ["history_length", "next_message_at", "updated_at", "lease_owner", "lease_expires_at"]
-    for fields, instances in by_fields.items():
-        update_rows(Instance, instances, [*fixed, *fields])
+    return [update_statement(Instance, instances, [*fixed, *fields]) for fields, instances in by_fields.items()]
 
 
 def new_instance_row(

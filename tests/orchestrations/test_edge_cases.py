@@ -113,18 +113,20 @@ def test_a_child_id_taken_while_the_parent_was_planning_is_not_replaced():
 def test_a_batch_that_fails_late_is_planned_again_and_numbered_without_gaps(monkeypatch):
     services.start("wait_for_approval", instance_id="first")
     services.start("repeat_text", 3, instance_id="second")
-    real_update_rows = episodes.update_rows
+    real_run_statements = episodes.run_statements
     calls = []
 
-    def fail_the_second_update(model, objects, fields):
-        calls.append(model)
-        if len(calls) == 2:
+    def fail_the_first_write(statements):
+        # After the approvals and deliveries, at the history and instance rows.
+        calls.append(statements)
+        if len(calls) == 1:
             raise RuntimeError("the database went away mid-checkpoint")
-        return real_update_rows(model, objects, fields)
+        return real_run_statements(statements)
 
-    monkeypatch.setattr(episodes, "update_rows", fail_the_second_update)
+    monkeypatch.setattr(episodes, "run_statements", fail_the_first_write)
     run_claimed(claim_instances("worker-a", 10), "worker-a")
-    monkeypatch.setattr(episodes, "update_rows", real_update_rows)
+    monkeypatch.setattr(episodes, "run_statements", real_run_statements)
+    assert len(calls) == 3  # The batch, then each episode again on its own.
     services.raise_event("first", "approval", "ok")
     drain()
 

@@ -1,0 +1,170 @@
+"""An activity worker carrying on: the results it reports go straight into the orchestration's
+next episode, in the transaction that records them, when nothing else has a claim on the
+instance; otherwise they go through the inbox as before."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from functions.activities import run_activity
+from functions.models import Execution
+from orchestrations import services
+from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
+from orchestrations.worker import activities, drain_all, episodes
+from orchestrations.worker.activities import claim_work_items, complete_work_items
+from orchestrations.worker.history import replay_cache
+
+from .helpers import run_orchestrations
+
+pytestmark = pytest.mark.django_db
+
+
+def start_chain(instance_id: str, items: list[str]) -> WorkItem:
+    """An echo_each instance whose first activity waits for an activity worker."""
+    services.start("echo_each", items, instance_id=instance_id)
+    run_orchestrations()
+    return WorkItem.objects.get(instance_id=instance_id)
+
+
+def complete_claimed(worker_id: str = "worker-a", *, carry_on: bool = True) -> list:
+    claimed = claim_work_items(worker_id, 10)
+    outcomes = [run_activity(item.name, item.input) for item, _ in claimed]
+    return complete_work_items(claimed, outcomes, worker_id, carry_on=carry_on)
+
+
+def event_types(instance_id: str) -> list[str]:
+    return list(
+        HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence").values_list("event_type", flat=True)
+    )
+
+
+def test_a_result_runs_the_next_episode_at_once_without_an_inbox_message():
+    first = start_chain("chain", ["a", "b"])
+
+    [(kept, execution)] = complete_claimed()
+
+    assert not Message.objects.filter(instance_id="chain").exists()
+    assert event_types("chain")[-3:] == ["OrchestratorStarted", "TaskCompleted", "TaskScheduled"]
+    # The next call took over the finished call's row, leased to this worker, which runs it.
+    [row] = WorkItem.objects.filter(instance_id="chain")
+    assert row.pk == first.pk == kept.pk
+    assert (row.task_id, row.input, row.lease_owner, row.deliveries) == (1, '"b"', "worker-a", 1)
+    assert row.lease_expires_at > timezone.now()
+    finished, running = Execution.objects.order_by("pk")
+    assert (finished.status, finished.output, finished.task_id) == ("Completed", '"a"', 0)
+    assert (running.pk, running.status, running.task_id, running.work_item_id) == (execution.pk, "Running", 1, row.pk)
+    instance = services.get("chain")
+    assert (instance.runtime_status, instance.history_length, instance.lease_owner) == ("Running", 6, None)
+    assert instance.next_message_at is None
+
+
+def test_the_kept_activity_is_run_and_the_chain_finishes_in_the_same_worker_call():
+    start_chain("chain", ["a", "b", "c"])
+
+    assert activities.process_activities("worker-a", 10) == 3
+
+    instance = services.get("chain")
+    assert (instance.runtime_status, json.loads(instance.output)) == ("Completed", ["a", "b", "c"])
+    assert not WorkItem.objects.exists()
+    assert not Message.objects.exists()
+    assert list(Execution.objects.order_by("task_id").values_list("status", flat=True)) == ["Completed"] * 3
+
+
+def test_a_result_waits_in_the_inbox_behind_an_event_that_came_first():
+    services.start("echo_each", ["a"], instance_id="chain")
+    run_orchestrations()
+    services.raise_event("chain", "unrelated", "early")
+
+    assert complete_claimed() == []
+
+    queued = list(Message.objects.filter(instance_id="chain").order_by("pk").values_list("event_type", flat=True))
+    assert queued == ["EventRaised", "TaskCompleted"]
+    assert event_types("chain")[-1] == "TaskScheduled"
+    assert not WorkItem.objects.exists()
+    drain_all()
+    assert json.loads(services.get("chain").output) == ["a"]
+
+
+def test_a_result_for_a_suspended_instance_waits_in_its_inbox():
+    start_chain("chain", ["a", "b"])
+    services.suspend("chain", "hold on")
+    run_orchestrations()
+
+    assert complete_claimed() == []
+
+    assert Message.objects.filter(instance_id="chain", event_type="TaskCompleted").exists()
+    services.resume("chain", "go on")
+    drain_all()
+    assert json.loads(services.get("chain").output) == ["a", "b"]
+
+
+def test_a_result_for_an_instance_another_worker_holds_goes_to_the_inbox():
+    start_chain("chain", ["a"])
+    Instance.objects.filter(pk="chain").update(
+        lease_owner="worker-b", lease_expires_at=timezone.now() + timedelta(seconds=30)
+    )
+
+    assert complete_claimed() == []
+
+    assert Message.objects.filter(instance_id="chain", event_type="TaskCompleted").exists()
+    assert services.get("chain").lease_owner == "worker-b"
+    assert event_types("chain")[-1] == "TaskScheduled"
+
+
+def test_a_result_whose_work_item_was_taken_over_is_dropped_and_runs_nothing():
+    start_chain("chain", ["a", "b"])
+    claimed = claim_work_items("worker-a", 10)
+    WorkItem.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    claim_work_items("worker-b", 10)
+
+    kept = complete_work_items(claimed, [run_activity("echo", '"a"')], "worker-a", carry_on=True)
+
+    assert kept == []
+    assert event_types("chain")[-1] == "TaskScheduled"
+    assert WorkItem.objects.get().lease_owner == "worker-b"
+    assert not Message.objects.exists()
+
+
+def test_a_failure_while_carrying_on_delivers_the_result_instead_and_loses_nothing(monkeypatch):
+    start_chain("chain", ["a", "b"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away mid-checkpoint")
+
+    monkeypatch.setattr(episodes, "run_statements", broken)
+    assert complete_claimed() == []
+    monkeypatch.undo()
+
+    assert Message.objects.filter(instance_id="chain", event_type="TaskCompleted").count() == 1
+    assert event_types("chain")[-1] == "TaskScheduled"
+    assert Execution.objects.get().status == "Completed"
+    # The replay advanced by the failed attempt was not kept.
+    assert replay_cache.take_many([Instance.objects.get(pk="chain")])["chain"].episode is None
+    drain_all()
+    assert json.loads(services.get("chain").output) == ["a", "b"]
+
+
+def test_results_of_several_instances_run_their_episodes_together():
+    for name in ("one", "two", "three"):
+        start_chain(name, [name, name])
+
+    kept = complete_claimed()
+
+    assert sorted(item.instance_id for item, _ in kept) == ["one", "three", "two"]
+    assert not Message.objects.exists()
+    for name in ("one", "two", "three"):
+        assert event_types(name)[-1] == "TaskScheduled"
+        assert services.get(name).history_length == 6
+
+
+def test_without_carry_on_results_go_to_the_inbox():
+    start_chain("chain", ["a"])
+
+    assert complete_claimed(carry_on=False) == []
+
+    assert Message.objects.filter(instance_id="chain", event_type="TaskCompleted").exists()
+    assert not WorkItem.objects.exists()
