@@ -101,6 +101,11 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django support closes the database connection before and after every task unless
+# told to reuse it: a new PostgreSQL connection per wake-up cost 15-20 ms. Workers keep theirs
+# (closed between tasks only when obsolete by PERDURA_DB_CONN_MAX_AGE, or broken; see
+# orchestrations/tasks.py) and Celery closes it only after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}

@@ -67,15 +67,28 @@ def update_rows(model: type[Model], objects: Sequence[Model], field_names: Seque
         run_statements([update_statement(model, objects, field_names)])
 
 
-def update_statement(model: type[Model], objects: Sequence[Model], field_names: Sequence[str]) -> Statement | None:
+def update_statement(
+    model: type[Model],
+    objects: Sequence[Model],
+    field_names: Sequence[str],
+    *,
+    where: str = "",
+    where_params: Sequence[Any] = (),
+) -> Statement | None:
+    """The UPDATE of ``update_rows``; ``where`` (an SQL condition on the table's columns, with
+    ``where_params``) limits it to the rows that still satisfy it: its row count tells how many."""
     if not objects:
         return None
-    readers = [_value_reader(connection.vendor, model._meta.get_field(name)) for name in field_names]
+    vendor = connection.vendor
+    readers = [_value_reader(vendor, model._meta.get_field(name)) for name in field_names]
     params = []
     for obj in objects:
         params.append(obj.pk)
         params.extend(read(obj) for read in readers)
-    return Statement(_update_sql(connection.vendor, model, tuple(field_names), len(objects)), params)
+    sql = _update_sql(vendor, model, tuple(field_names), len(objects))
+    if where:
+        sql, params = f"{sql} AND ({where})", [*params, *where_params]
+    return Statement(sql, params)
 
 
 @lru_cache(maxsize=512)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 from .dispatch import CeleryDispatcher, get_dispatcher
 from .worker import drain
@@ -15,3 +17,11 @@ def drain_queue(queue: str) -> int:
         # From here on, new work needs a new wake-up: this worker may already be past it.
         dispatcher.clear(queue)
     return drain(queue, on_full_batch=lambda: dispatcher.notify(queue))
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _drop_old_connections(**kwargs: object) -> None:
+    """Keep the database connection from one wake-up to the next (CELERY_DB_REUSE_MAX), as a
+    web request does: closed only if it broke or is older than PERDURA_DB_CONN_MAX_AGE."""
+    close_old_connections()

@@ -172,25 +172,16 @@ def _complete_and_carry_on(
     worker. The answers go straight into the episode, with no inbox message in between, and
     the instance row stays locked throughout, so nobody else can work on it meanwhile; the
     rest are delivered to the inboxes for the orchestration workers."""
-    from .episodes import EpisodePlan, episode_targets, write_episodes
+    from .episodes import EpisodePlan, LeaseLostError, episode_targets, write_episodes
 
-    item_ids = [item.pk for item, _, _ in answers]
     instance_ids = sorted({item.instance_id for item, _, _ in answers})
     with transaction.atomic():
-        rows, leased = run_statements(
-            [
-                select_statement(Instance, instance_ids, lock=True),
-                _lock_leased(item_ids, worker_id),
-            ]
-        )
+        [rows] = run_statements([select_statement(Instance, instance_ids, lock=True)])
         instances = {instance.pk: instance for instance in to_objects(Instance, rows)}
-        ours = {item_id for (item_id,) in leased}
         direct: dict[str, list[HistoryEvent]] = {}
         finished: dict[str, list[int]] = {}
         messages = []
         for item, _, event in answers:
-            if not _still_ours(item, ours):
-                continue
             if _can_take_now(instances.get(item.instance_id), item, now):
                 direct.setdefault(item.instance_id, []).append(event)
                 finished.setdefault(item.instance_id, []).append(item.pk)
@@ -206,29 +197,36 @@ def _complete_and_carry_on(
         kept = _keep_first_work_items(plans, finished, worker_id)
         locked = {pk: (instance.runtime_status, instance.execution_id) for pk, instance in instances.items()}
         locked |= lock_instances(target for target in episode_targets(plans) if target not in locked)
-        done = sorted(ours - {item.pk for item in kept})
+        # The work items are taken to be still this worker's: the statements that delete them or
+        # take their rows over check it, and if one was taken over (its lease ran out while it
+        # ran) everything here is rolled back and the results are delivered by _complete.
+        done = sorted({item.pk for item, _, _ in answers} - {item.pk for item in kept})
         also = [
-            Statement(f"DELETE FROM {WorkItem._meta.db_table} WHERE id IN ({_placeholders(done)})", done)
-            if done
-            else None,
+            _delete_leased(done, worker_id),
             update_statement(Execution, [execution for _, execution, _ in answers], EXECUTION_RESULT),
         ]
         if plans:
-            kept_executions = write_episodes(plans, worker_id, locked, kept=kept, also=also)
+            kept_executions, (deleted, _) = write_episodes(
+                plans, worker_id, locked, kept=kept, kept_from=worker_id, also=also
+            )
         else:
-            run_statements(also)
-            kept_executions = []
+            kept_executions, (deleted, _) = [], run_statements(also)
+        if done and deleted != len(done):
+            raise LeaseLostError(f"{len(done) - deleted} of the finished work items are no longer {worker_id}'s")
     for plan in plans:
         replay_cache.remember(plan)
     live.publish(live.INSTANCE, [*direct, *(child.pk for plan in plans for child in plan.children)])
     return kept_executions
 
 
-def _lock_leased(item_ids: list[int], worker_id: str) -> Statement:
-    """Lock the work items still leased to this worker, in id order, and return their ids."""
-    sql = f"SELECT id FROM {WorkItem._meta.db_table} WHERE id IN ({_placeholders(item_ids)}) AND lease_owner = %s"
-    sql += " ORDER BY id FOR UPDATE" if connection.features.has_select_for_update else " ORDER BY id"
-    return Statement(sql, [*item_ids, worker_id], returns_rows=True)
+def _delete_leased(item_ids: list[int], worker_id: str) -> Statement | None:
+    """Delete the work items (its row count says how many were still leased to this worker)."""
+    if not item_ids:
+        return None
+    table = WorkItem._meta.db_table
+    return Statement(
+        f"DELETE FROM {table} WHERE id IN ({_placeholders(item_ids)}) AND lease_owner = %s", [*item_ids, worker_id]
+    )
 
 
 def _placeholders(values: list) -> str:

@@ -529,16 +529,19 @@ def write_episodes(
     locked: dict[str, tuple[str, str]],
     *,
     kept: Sequence[WorkItem] = (),
+    kept_from: str = "",
     also: Sequence[Statement | None] = (),
-) -> list[tuple[WorkItem, Execution]]:
+) -> tuple[list[tuple[WorkItem, Execution]], list[Any]]:
     """Write what the episodes did, inside the caller's transaction, which holds the locks on
     their instances and the instances they write to (``locked``, with each row's status and
     execution), and has checked that the episodes may be written.
 
-    ``kept`` are work items of these episodes that the caller (an activity worker) keeps to
-    run itself: each has the key of a finished work item of its instance, whose row it takes
-    over, and is leased to the caller, which gets them back with their Executions. ``also``
-    are the caller's own statements, sent in the same round trip."""
+    ``kept`` are work items of these episodes that the caller (an activity worker,
+    ``kept_from``) keeps to run itself: each has the key of a finished work item of its
+    instance still leased to the caller, whose row it takes over. ``also`` are the caller's own
+    statements, sent in the same round trip. Returns the kept work items with their new
+    Executions, and the results of ``also``; raises LeaseLostError if a kept item's row was no
+    longer the caller's."""
     outgoing = [message for plan in plans for message in plan.outgoing]
     children = [child for plan in plans for child in plan.children]
     starts = [start for plan in plans for start in plan.child_starts]
@@ -566,19 +569,22 @@ def write_episodes(
         for item in kept
     ]
     # The rest in one round trip: history, activities to run, the instance rows.
-    *_, execution_keys = run_statements(
+    results = run_statements(
         [
             *also,
             insert_statement(HistoryEvent, [row for plan in plans for row in plan.history_rows()]),
-            update_statement(WorkItem, kept, WORK_ITEM_FIELDS),
+            update_statement(WorkItem, kept, WORK_ITEM_FIELDS, where="lease_owner = %s", where_params=[kept_from]),
             insert_statement(WorkItem, new_items),
             *_instance_updates(plans),
             insert_statement(Execution, executions, returning=True),
         ]
     )
+    taken_over = results[len(also) + 1]
+    if kept and taken_over != len(kept):
+        raise LeaseLostError(f"{len(kept) - taken_over} of the finished work items are no longer {kept_from}'s")
     if new_items:
         notify_on_commit(ACTIVITIES)
-    return list(zip(kept, inserted(executions, execution_keys), strict=True))
+    return list(zip(kept, inserted(executions, results[-1]), strict=True)), results[: len(also)]
 
 
 #: Every field of a work item but its key: what a kept work item writes over the finished one.
