@@ -168,3 +168,36 @@ def test_without_carry_on_results_go_to_the_inbox():
 
     assert Message.objects.filter(instance_id="chain", event_type="TaskCompleted").exists()
     assert not WorkItem.objects.exists()
+
+
+def test_an_instance_someone_else_wrote_meanwhile_is_read_again_and_replayed():
+    start_chain("chain", ["a", "b"])
+    # This worker keeps the instance's live replay; another worker writes the row since.
+    Instance.objects.filter(pk="chain").update(updated_at=timezone.now() + timedelta(seconds=1))
+
+    [(kept, execution)] = complete_claimed()
+
+    assert not Message.objects.exists()
+    assert event_types("chain") == [
+        *["OrchestratorStarted", "ExecutionStarted", "TaskScheduled"],
+        *["OrchestratorStarted", "TaskCompleted", "TaskScheduled"],
+    ]
+    assert (kept.task_id, kept.input) == (1, '"b"')
+    complete_work_items([(kept, execution)], [run_activity("echo", kept.input)], "worker-a", carry_on=True)
+    assert json.loads(services.get("chain").output) == ["a", "b"]
+
+
+def test_an_episode_that_writes_to_another_instance_locks_both_and_is_written():
+    services.start(
+        "call_sub_orchestrator_by_name", {"orchestrator": "echo_orchestrator", "input": "x"}, instance_id="parent"
+    )
+    run_orchestrations()
+    [child] = Instance.objects.exclude(pk="parent")
+
+    assert complete_claimed() == []
+
+    assert services.get(child.pk).runtime_status == "Completed"
+    [answer] = Message.objects.filter(instance_id="parent")
+    assert answer.event_type == "SubOrchestrationInstanceCompleted"
+    drain_all()
+    assert services.get("parent").runtime_status == "Completed"
