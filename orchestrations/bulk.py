@@ -6,12 +6,19 @@ millisecond to build a query on a 2-core machine, against a fifth of that for th
 statement written out), and a step of a chain of activities runs several statements. These
 helpers write the same SQL Django would, from the model's own field definitions, and convert
 values with the fields' own methods, so that models and migrations stay the one source of
-truth. Statements are cached per model and shape. ``UPDATE ... FROM (VALUES ...)`` and
-``RETURNING`` work on PostgreSQL and on SQLite 3.35+; an older SQLite gets the ORM.
+truth. Statements are cached per model and shape.
+
+On PostgreSQL a statement for many rows takes each column's values as one array (``unnest``),
+so its text and parameter count do not grow with the number of rows: the driver parses a
+statement's text for its parameters on every call, and for a batch of fifty episodes that
+parsing was the largest single cost of a checkpoint. For a few rows, a parameter per value is
+cheaper still. SQLite takes ``UPDATE ... FROM (VALUES ...)`` and ``RETURNING``
+from 3.33 and 3.35; an older SQLite gets the ORM.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,12 +87,17 @@ def update_statement(
     if not objects:
         return None
     vendor = connection.vendor
-    readers = [_value_reader(vendor, model._meta.get_field(name)) for name in field_names]
-    params = []
-    for obj in objects:
-        params.append(obj.pk)
-        params.extend(read(obj) for read in readers)
-    sql = _update_sql(vendor, model, tuple(field_names), len(objects))
+    fields = [model._meta.get_field(name) for name in field_names]
+    if _as_arrays(objects):
+        params: list[Any] = [[obj.pk for obj in objects], *_columns(vendor, fields, objects)]
+        sql = _update_sql(vendor, model, tuple(field_names), 0)
+    else:
+        readers = [_value_reader(vendor, field) for field in fields]
+        params = []
+        for obj in objects:
+            params.append(obj.pk)
+            params.extend(read(obj) for read in readers)
+        sql = _update_sql(vendor, model, tuple(field_names), len(objects))
     if where:
         sql, params = f"{sql} AND ({where})", [*params, *where_params]
     return Statement(sql, params)
@@ -96,20 +108,52 @@ def _update_sql(vendor: str, model: type[Model], field_names: tuple[str, ...], r
     fields = [model._meta.get_field(name) for name in field_names]
     quote = connection.ops.quote_name
     table, key = quote(model._meta.db_table), quote(model._meta.pk.column)
-    columns = [quote(field.column) for field in fields]
-    if vendor == "postgresql":
+    names = ["v_key", *(f"v_{index}" for index in range(len(fields)))]
+    if rows == 0:  # PostgreSQL, many rows: one array per column.
+        arrays = ", ".join(f"%s::{_array_type(field)}[]" for field in [model._meta.pk, *fields])
+        source = f"unnest({arrays}) AS v({', '.join(names)})"
+        values = [f"v.{name}{_array_cast(field)}" for field, name in zip(fields, names[1:], strict=True)]
+    elif vendor == "postgresql":
         # The first row's casts give the VALUES list its column types.
         first = ", ".join(["%s", *(f"%s::{field.db_type(connection)}" for field in fields)])
         rest = ", ".join(["%s"] * (len(fields) + 1))
-        values = ", ".join([f"({first})", *[f"({rest})"] * (rows - 1)])
-        names = ["v_key", *(f"v_{index}" for index in range(len(fields)))]
-        source = f"(VALUES {values}) AS v({', '.join(names)})"
+        source = f"(VALUES {', '.join([f'({first})', *[f'({rest})'] * (rows - 1)])}) AS v({', '.join(names)})"
+        values = [f"v.{name}" for name in names[1:]]
     else:
-        values = ", ".join([f"({', '.join(['%s'] * (len(fields) + 1))})"] * rows)
+        rows_sql = ", ".join([f"({', '.join(['%s'] * (len(fields) + 1))})"] * rows)
         names = [f"column{index + 1}" for index in range(len(fields) + 1)]
-        source = f"(VALUES {values}) AS v"
-    assignments = ", ".join(f"{column} = v.{name}" for column, name in zip(columns, names[1:], strict=True))
+        source = f"(VALUES {rows_sql}) AS v"
+        values = [f"v.{name}" for name in names[1:]]
+    assignments = ", ".join(f"{quote(field.column)} = {value}" for field, value in zip(fields, values, strict=True))
     return f"UPDATE {table} SET {assignments} FROM {source} WHERE {table}.{key} = v.{names[0]}"
+
+
+def _columns(vendor: str, fields: Sequence[Field], objects: Sequence[Model]) -> list[list[Any]]:
+    """The objects' values, one list per field, as PostgreSQL arrays of ``_array_type`` take them."""
+    return [[read(obj) for obj in objects] for read in (_array_reader(vendor, field) for field in fields)]
+
+
+def _array_type(field: Field) -> str:
+    # JSON travels as text in an array and is cast back (an array of jsonb would need each
+    # element wrapped by the driver).
+    return "text" if isinstance(field, models.JSONField) else field.db_type(connection)
+
+
+def _array_cast(field: Field) -> str:
+    return "::jsonb" if isinstance(field, models.JSONField) else ""
+
+
+@lru_cache(maxsize=256)
+def _array_reader(vendor: str, field: Field) -> Callable[[Model], Any]:
+    if isinstance(field, models.JSONField):
+        attname, encoder = field.attname, field.encoder
+
+        def read_json(obj: Model) -> str | None:
+            value = getattr(obj, attname)
+            return None if value is None else json.dumps(value, cls=encoder)
+
+        return read_json
+    return _value_reader(vendor, field)
 
 
 #: Fields whose value goes to the database as it is (``get_db_prep_save`` returns it unchanged
@@ -151,12 +195,17 @@ def insert_statement(model: type[Model], objects: Sequence[Model], *, returning:
     if not objects:
         return None
     meta = model._meta
-    readers = [
-        _value_reader(connection.vendor, field) for field in meta.concrete_fields if field is not meta.auto_field
-    ]
-    params = [read(obj) for obj in objects for read in readers]
+    vendor = connection.vendor
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
     returning = returning and meta.auto_field is not None
-    return Statement(_insert_sql(connection.vendor, model, len(objects), returning), params, returns_rows=returning)
+    if _as_arrays(objects):
+        params = _columns(vendor, fields, objects)
+        sql = _insert_sql(vendor, model, 0, returning)
+    else:
+        readers = [_value_reader(vendor, field) for field in fields]
+        params = [read(obj) for obj in objects for read in readers]
+        sql = _insert_sql(vendor, model, len(objects), returning)
+    return Statement(sql, params, returns_rows=returning)
 
 
 def inserted(objects: Sequence[M], rows: list[tuple] | int | None) -> list[M]:
@@ -174,11 +223,16 @@ def inserted(objects: Sequence[M], rows: list[tuple] | int | None) -> list[M]:
 def _insert_sql(vendor: str, model: type[Model], rows: int, returning: bool) -> str:
     meta, quote = model._meta, connection.ops.quote_name
     fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    row = f"({', '.join(['%s'] * len(fields))})"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES {', '.join([row] * rows)}"
-    )
+    columns = ", ".join(quote(field.column) for field in fields)
+    if rows == 0:  # PostgreSQL, many rows: one array per column.
+        names = [f"v_{index}" for index in range(len(fields))]
+        arrays = ", ".join(f"%s::{_array_type(field)}[]" for field in fields)
+        values = ", ".join(f"{name}{_array_cast(field)}" for field, name in zip(fields, names, strict=True))
+        source = f"SELECT {values} FROM unnest({arrays}) AS v({', '.join(names)})"
+    else:
+        row = f"({', '.join(['%s'] * len(fields))})"
+        source = f"VALUES {', '.join([row] * rows)}"
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) {source}"
     return sql + (f" RETURNING {quote(meta.auto_field.column)}" if returning else "")
 
 
@@ -196,7 +250,8 @@ def select_statement(model: type[Model], keys: Sequence[Any], *, lock: bool = Fa
     if not keys:
         return None
     lock = lock and connection.features.has_select_for_update
-    return Statement(_select_sql(connection.vendor, model, len(keys), lock), list(keys), returns_rows=True)
+    count = 0 if _as_arrays(keys) else len(keys)
+    return Statement(_select_sql(connection.vendor, model, count, lock), key_params(keys), returns_rows=True)
 
 
 def to_objects(model: type[M], rows: list[tuple] | None) -> list[M]:
@@ -213,8 +268,32 @@ def _select_sql(vendor: str, model: type[Model], keys: int, lock: bool) -> str:
     meta, quote = model._meta, connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
     key = quote(meta.pk.column)
-    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {key} IN ({', '.join(['%s'] * keys)}) ORDER BY {key}"
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {key} {in_keys(keys)} ORDER BY {key}"
     return sql + (" FOR UPDATE" if lock else "")
+
+
+def in_keys(count: int) -> str:
+    """``IN`` a list of ``count`` keys, as SQL (0: an array parameter, see ``key_params``)."""
+    return "= ANY(%s)" if count == 0 else f"IN ({', '.join(['%s'] * count)})"
+
+
+def key_params(keys: Sequence[Any]) -> list[Any]:
+    """The parameters of ``in_keys(keys_count(keys))``."""
+    return [list(keys)] if _as_arrays(keys) else list(keys)
+
+
+def keys_count(keys: Sequence[Any]) -> int:
+    """The count to give ``in_keys`` for these keys."""
+    return 0 if _as_arrays(keys) else len(keys)
+
+
+#: From this many rows on, PostgreSQL statements take one array per column: below it, a
+#: statement with a parameter per value costs the driver and the server less.
+ARRAY_ROWS = 8
+
+
+def _as_arrays(rows: Sequence[Any]) -> bool:
+    return connection.vendor == "postgresql" and len(rows) >= ARRAY_ROWS
 
 
 @lru_cache(maxsize=64)

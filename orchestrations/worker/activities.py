@@ -25,7 +25,10 @@ from functions.models import Execution
 from ..bulk import (
     Statement,
     has_returning,
+    in_keys,
     insert_rows,
+    key_params,
+    keys_count,
     run_statements,
     select_statement,
     to_objects,
@@ -223,14 +226,8 @@ def _delete_leased(item_ids: list[int], worker_id: str) -> Statement | None:
     """Delete the work items (its row count says how many were still leased to this worker)."""
     if not item_ids:
         return None
-    table = WorkItem._meta.db_table
-    return Statement(
-        f"DELETE FROM {table} WHERE id IN ({_placeholders(item_ids)}) AND lease_owner = %s", [*item_ids, worker_id]
-    )
-
-
-def _placeholders(values: list) -> str:
-    return ", ".join(["%s"] * len(values))
+    sql = f"DELETE FROM {WorkItem._meta.db_table} WHERE id {in_keys(keys_count(item_ids))} AND lease_owner = %s"
+    return Statement(sql, [*key_params(item_ids), worker_id])
 
 
 def _keep_first_work_items(plans: list, finished: dict[str, list[int]], worker_id: str) -> list[WorkItem]:

@@ -30,8 +30,8 @@ def start_chain(instance_id: str, items: list[str]) -> WorkItem:
     return WorkItem.objects.get(instance_id=instance_id)
 
 
-def complete_claimed(worker_id: str = "worker-a", *, carry_on: bool = True) -> list:
-    claimed = claim_work_items(worker_id, 10)
+def complete_claimed(worker_id: str = "worker-a", *, carry_on: bool = True, limit: int = 10) -> list:
+    claimed = claim_work_items(worker_id, limit)
     outcomes = [run_activity(item.name, item.input) for item, _ in claimed]
     return complete_work_items(claimed, outcomes, worker_id, carry_on=carry_on)
 
@@ -149,16 +149,20 @@ def test_a_failure_while_carrying_on_delivers_the_result_instead_and_loses_nothi
 
 
 def test_results_of_several_instances_run_their_episodes_together():
-    for name in ("one", "two", "three"):
+    # Enough of them for the statements to take arrays on PostgreSQL (bulk.ARRAY_ROWS).
+    names = [f"chain-{number:02}" for number in range(12)]
+    for name in names:
         start_chain(name, [name, name])
 
-    kept = complete_claimed()
+    kept = complete_claimed(limit=20)
 
-    assert sorted(item.instance_id for item, _ in kept) == ["one", "three", "two"]
+    assert sorted(item.instance_id for item, _ in kept) == names
     assert not Message.objects.exists()
-    for name in ("one", "two", "three"):
+    for name in names:
         assert event_types(name)[-1] == "TaskScheduled"
         assert services.get(name).history_length == 6
+    assert WorkItem.objects.filter(lease_owner="worker-a", deliveries=1).count() == 12
+    assert Execution.objects.filter(status="Completed").count() == 12
 
 
 def test_without_carry_on_results_go_to_the_inbox():
