@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -174,6 +175,11 @@ def _value_reader(vendor: str, field: Field) -> Callable[[Model], Any]:
     return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
 
 
+def db_time(value: datetime) -> Any:
+    """A datetime as a parameter of written-out SQL (SQLite keeps them as text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def has_returning() -> bool:
     """Whether the database takes ``RETURNING`` on INSERT and DELETE."""
     return connection.features.can_return_columns_from_insert
@@ -324,3 +330,47 @@ def delete_statement(model: type[Model], where: str, params: Sequence[Any]) -> S
     meta, quote = model._meta, connection.ops.quote_name
     table, key = quote(meta.db_table), quote(meta.pk.column)
     return Statement(f"DELETE FROM {table} WHERE {where} RETURNING {key}", list(params), returns_rows=True)
+
+
+def claim_rows(
+    model: type[M],
+    *,
+    ready: str,
+    ready_params: Sequence[Any],
+    order_by: str,
+    limit: int,
+    assignments: str,
+    assignment_params: Sequence[Any],
+) -> list[M]:
+    """Claim up to ``limit`` rows that are ``ready`` (an SQL condition), first by ``order_by``:
+    set ``assignments`` on them and return them as they now are. On PostgreSQL rows another
+    transaction has locked are skipped, so concurrent workers claim different rows; SQLite
+    lets one writer in at a time. One statement where the database takes ``RETURNING``."""
+    meta, quote = model._meta, connection.ops.quote_name
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    chosen = f"SELECT {key} FROM {table} WHERE {ready} ORDER BY {order_by} LIMIT %s{skip_locked}"
+    update = f"UPDATE {table} SET {assignments} WHERE {key} IN ({chosen})"
+    params = [*assignment_params, *ready_params, limit]
+    if has_returning():
+        [rows] = run_statements([Statement(f"{update} RETURNING {columns}", params, returns_rows=True)])
+        return sorted(to_objects(model, rows), key=lambda obj: obj.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(chosen, [*ready_params, limit])
+        keys = [row[0] for row in cursor.fetchall()]
+        if not keys:
+            return []
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} WHERE {key} {in_keys(len(keys))}", [*assignment_params, *keys]
+        )
+    return fetch_rows(model, keys)
+
+
+def select_rows(model: type[M], where: str, params: Sequence[Any], *, order_by: str) -> list[M]:
+    """The rows ``where`` (an SQL condition) selects, in ``order_by`` order."""
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where} ORDER BY {order_by}"
+    [rows] = run_statements([Statement(sql, list(params), returns_rows=True)])
+    return to_objects(model, rows)

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from consoleapp import live
@@ -24,6 +23,8 @@ from functions.models import Execution
 
 from ..bulk import (
     Statement,
+    claim_rows,
+    db_time,
     has_returning,
     in_keys,
     insert_rows,
@@ -51,30 +52,27 @@ MAX_LOCAL_ROUNDS = 200
 
 
 def claim_work_items(worker_id: str, limit: int) -> list[tuple[WorkItem, Execution]]:
+    """Lease up to ``limit`` visible work items with no live lease to this worker, oldest
+    first, and record that it starts running them."""
     now = timezone.now()
     with transaction.atomic():
-        items = list(
-            WorkItem.objects.select_for_update(skip_locked=True)
-            .filter(visible_at__lte=now)
-            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-            .order_by("id")[:limit]
+        items = claim_rows(
+            WorkItem,
+            ready="visible_at <= %s AND (lease_expires_at IS NULL OR lease_expires_at < %s)",
+            ready_params=[db_time(now), db_time(now)],
+            order_by="id",
+            limit=limit,
+            assignments="lease_owner = %s, lease_expires_at = %s, deliveries = deliveries + 1",
+            assignment_params=[worker_id, db_time(now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS))],
         )
         if not items:
             return []
-        item_ids = [item.pk for item in items]
-        WorkItem.objects.filter(pk__in=item_ids).update(
-            lease_owner=worker_id,
-            lease_expires_at=now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS),
-            deliveries=F("deliveries") + 1,
-        )
-        redelivered = [item.pk for item in items if item.deliveries > 0]
+        redelivered = [item.pk for item in items if item.deliveries > 1]
         if redelivered:
             # Their earlier run died with its worker.
             Execution.objects.filter(work_item_id__in=redelivered, status=Execution.Status.RUNNING).update(
                 status=Execution.Status.ABANDONED, ended_at=now
             )
-        for item in items:
-            item.deliveries += 1
         return start_executions(items, worker_id, now)
 
 

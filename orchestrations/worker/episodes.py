@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from consoleapp import live
@@ -26,16 +26,29 @@ from functions.models import Execution
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 
 from .. import engine
-from ..bulk import Statement, insert_statement, inserted, run_statements, update_statement
+from ..bulk import (
+    Statement,
+    claim_rows,
+    db_time,
+    fetch_rows,
+    in_keys,
+    insert_statement,
+    inserted,
+    key_params,
+    keys_count,
+    run_statements,
+    select_rows,
+    update_statement,
+)
 from ..dispatch import ACTIVITIES, notify_on_commit
 from ..engine import FailureDetails, OrchestrationStatus
 from ..engine import actions as act
 from ..engine import events as ev
-from ..engine.entities import held_locks
+from ..engine.entities import held_locks, is_entity_address
 from ..engine.events import EventType
 from ..engine.executor import Episode
 from ..engine.serialization import loads
-from ..inbox import TERMINAL, deliver, lock_instances
+from ..inbox import TERMINAL, deliver
 from ..models import Approval, HistoryEvent, Instance, Message, WorkItem
 from .history import Replay, replay_cache
 
@@ -53,21 +66,30 @@ class LeaseLostError(Exception):
 
 
 def claim_instances(worker_id: str, limit: int, only: list[str] | None = None) -> list[str]:
+    """Lease up to ``limit`` instances with a ready message and no live lease (of ``only``, if
+    given) to this worker, those waiting longest first."""
     now = timezone.now()
-    ready = Instance.objects.select_for_update(skip_locked=True).filter(next_message_at__lte=now)
+    ready, ready_params = f"next_message_at <= %s AND {_NOT_LEASED}", [db_time(now), db_time(now)]
     if only is not None:
-        ready = ready.filter(pk__in=only)
+        if not only:
+            return []
+        ready += f" AND instance_id {in_keys(keys_count(only))}"
+        ready_params += key_params(only)
     with transaction.atomic():
-        instance_ids = list(
-            ready.filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-            .order_by("next_message_at")
-            .values_list("instance_id", flat=True)[:limit]
+        claimed = claim_rows(
+            Instance,
+            ready=ready,
+            ready_params=ready_params,
+            order_by="next_message_at",
+            limit=limit,
+            assignments="lease_owner = %s, lease_expires_at = %s",
+            assignment_params=[worker_id, db_time(now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS))],
         )
-        if instance_ids:
-            Instance.objects.filter(pk__in=instance_ids).update(
-                lease_owner=worker_id, lease_expires_at=now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
-            )
-    return instance_ids
+    return [instance.pk for instance in sorted(claimed, key=lambda instance: instance.next_message_at)]
+
+
+#: No worker holds a live lease on the row.
+_NOT_LEASED = "(lease_expires_at IS NULL OR lease_expires_at < %s)"
 
 
 def process_orchestrations(worker_id: str, limit: int, only: list[str] | None = None) -> int:
@@ -115,9 +137,10 @@ def retry_later(instance_id: str, worker_id: str) -> None:
 
 def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
     now = timezone.now()
-    instances = {instance.pk: instance for instance in Instance.objects.filter(pk__in=instance_ids)}
+    instances = {instance.pk: instance for instance in fetch_rows(Instance, instance_ids)}
     inboxes: dict[str, list[Message]] = {instance_id: [] for instance_id in instance_ids}
-    for message in Message.objects.filter(instance_id__in=instance_ids, visible_at__lte=now).order_by("id"):
+    ready = f"instance_id {in_keys(keys_count(instance_ids))} AND visible_at <= %s"
+    for message in select_rows(Message, ready, [*key_params(instance_ids), db_time(now)], order_by="id"):
         inbox = inboxes[message.instance_id]
         if len(inbox) < MAX_MESSAGES_PER_EPISODE:
             inbox.append(message)
@@ -500,17 +523,27 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str) -> None:
     if not plans:
         return
     ids = [plan.instance.pk for plan in plans]
+    consumed = [message_id for plan in plans for message_id in plan.consumed_ids]
     with transaction.atomic():
-        locked = lock_instances([*ids, *episode_targets(plans)])
-        owned = set(Instance.objects.filter(pk__in=ids, lease_owner=worker_id).values_list("pk", flat=True))
-        if len(owned) != len(ids):
-            raise LeaseLostError(", ".join(sorted(set(ids) - owned)))
-        consumed = [message_id for plan in plans for message_id in plan.consumed_ids]
-        if consumed:
-            deleted, _ = Message.objects.filter(pk__in=consumed).delete()
-            if deleted != len(consumed):
-                raise LeaseLostError(", ".join(ids))
-        write_episodes(plans, worker_id, locked)
+        addresses = {address for address in [*ids, *episode_targets(plans)] if not is_entity_address(address)}
+        rows = fetch_rows(Instance, sorted(addresses), lock=True)
+        lost = set(ids) - {row.pk for row in rows if row.lease_owner == worker_id}
+        if lost:
+            raise LeaseLostError(", ".join(sorted(lost)))
+        also = (
+            [
+                Statement(
+                    f"DELETE FROM {Message._meta.db_table} WHERE id {in_keys(keys_count(consumed))}",
+                    key_params(consumed),
+                )
+            ]
+            if consumed
+            else []
+        )
+        locked = {row.pk: (row.runtime_status, row.execution_id) for row in rows}
+        _, deleted = write_episodes(plans, worker_id, locked, also=also)
+        if consumed and deleted != [len(consumed)]:
+            raise LeaseLostError(", ".join(ids))  # Another worker took some of the messages.
     for plan in plans:
         replay_cache.remember(plan)
 
@@ -641,9 +674,12 @@ def _instance_updates(plans: list[EpisodePlan]) -> list[Statement | None]:
     known = {plan.instance.pk: plan.instance.next_message_at for plan in plans if plan.knows_next_message()}
     ids = [plan.instance.pk for plan in plans if plan.instance.pk not in known]
     earliest = known
+    # What the episodes consumed is deleted in the same round trip as this is written.
+    consumed = [message_id for plan in plans for message_id in plan.consumed_ids]
     if ids:
         earliest |= dict(
             Message.objects.filter(instance_id__in=ids)
+            .exclude(pk__in=consumed)
             .values("instance_id")
             .annotate(earliest=Min("visible_at"))
             .values_list("instance_id", "earliest")
@@ -653,6 +689,7 @@ def _instance_updates(plans: list[EpisodePlan]) -> list[Statement | None]:
         # While suspended only control messages are worth waking up for.
         control = dict(
             Message.objects.filter(instance_id__in=suspended, event_type__in=CONTROL_EVENTS)
+            .exclude(pk__in=consumed)
             .values("instance_id")
             .annotate(earliest=Min("visible_at"))
             .values_list("instance_id", "earliest")

@@ -14,7 +14,7 @@ from functions.activities import run_activity
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
-from orchestrations.worker import activities, drain_all, episodes
+from orchestrations.worker import activities, drain_all, episodes, process_batch
 from orchestrations.worker.activities import claim_work_items, complete_work_items
 from orchestrations.worker.history import replay_cache
 
@@ -205,3 +205,13 @@ def test_an_episode_that_writes_to_another_instance_locks_both_and_is_written():
     assert answer.event_type == "SubOrchestrationInstanceCompleted"
     drain_all()
     assert services.get("parent").runtime_status == "Completed"
+
+
+def test_an_episode_that_took_every_message_leaves_nothing_to_wake_up_for():
+    services.start("echo_each", ["a"], instance_id="chain")
+
+    assert process_batch("orchestrations") == 1
+
+    instance = services.get("chain")
+    assert not Message.objects.filter(instance_id="chain").exists()
+    assert (instance.next_message_at, instance.lease_owner) == (None, None)
