@@ -374,3 +374,23 @@ def select_rows(model: type[M], where: str, params: Sequence[Any], *, order_by: 
     sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where} ORDER BY {order_by}"
     [rows] = run_statements([Statement(sql, list(params), returns_rows=True)])
     return to_objects(model, rows)
+
+
+def select_values(
+    model: type[Model], field_names: Sequence[str], where: str, params: Sequence[Any], *, order_by: str
+) -> list[tuple]:
+    """The values of ``field_names`` in the rows ``where`` selects, in ``order_by`` order, as
+    tuples (no model objects: for reading many rows)."""
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [meta.get_field(name) for name in field_names]
+    columns = ", ".join(quote(field.column) for field in fields)
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where} ORDER BY {order_by}"
+    [rows] = run_statements([Statement(sql, list(params), returns_rows=True)])
+    attnames, converters = _row_reader(connection.vendor, model)
+    by_name = dict(zip(attnames, converters, strict=True))
+    convert = [by_name[field.attname] for field in fields]
+    if not any(convert):
+        return rows
+    return [
+        tuple(value if step is None else step(value) for value, step in zip(row, convert, strict=True)) for row in rows
+    ]

@@ -104,9 +104,14 @@ class HistoryEvent(models.Model):
         )
 
     def to_engine(self) -> EngineEvent:
-        return EngineEvent(
-            EventType(self.event_type), self.timestamp, self.task_id, self.name, self.data, self.details or {}
-        )
+        return self.engine_event(self.event_type, self.timestamp, self.task_id, self.name, self.data, self.details)
+
+    @staticmethod
+    def engine_event(
+        event_type: str, timestamp, task_id: int | None, name: str | None, data: str | None, details
+    ) -> EngineEvent:
+        """The engine's event from a row's values (read without a model object)."""
+        return EngineEvent(EventType(event_type), timestamp, task_id, name, data, details or {})
 
 
 class Message(models.Model):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import engine
+from ..bulk import in_keys, key_params, keys_count, select_values
 from ..engine.executor import Episode
 from ..models import HistoryEvent, Instance
 
@@ -55,9 +56,14 @@ class ReplayCache:
         if missing:
             for instance_id in missing:
                 found[instance_id] = Replay([])
-            rows = HistoryEvent.objects.filter(instance_id__in=missing).order_by("instance_id", "sequence")
-            for row in rows:
-                found[row.instance_id].history.append(row.to_engine())
+            for instance_id, *event in select_values(
+                HistoryEvent,
+                ["instance_id", "event_type", "timestamp", "task_id", "name", "data", "details"],
+                f"instance_id {in_keys(keys_count(missing))}",
+                key_params(missing),
+                order_by="instance_id, sequence",
+            ):
+                found[instance_id].history.append(HistoryEvent.engine_event(*event))
         return found
 
     def remember(self, plan: EpisodePlan) -> None:
