@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from entities.models import Entity
 
+from .bulk import Statement, in_keys, key_params, keys_count, run_statements
 from .dispatch import ENTITIES, ORCHESTRATIONS, notify_on_commit
 from .engine import EntityId, OrchestrationStatus
 from .engine.entities import is_entity_address
@@ -28,12 +29,13 @@ def lock_instances(instance_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
     ids = sorted({instance_id for instance_id in instance_ids if not is_entity_address(instance_id)})
     if not ids:
         return {}
-    rows = (
-        Instance.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", "runtime_status", "execution_id")
+    sql = (
+        f"SELECT instance_id, runtime_status, execution_id FROM {Instance._meta.db_table} "
+        f"WHERE instance_id {in_keys(keys_count(ids))} ORDER BY instance_id"
     )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    [rows] = run_statements([Statement(sql, key_params(ids), returns_rows=True)])
     return {pk: (status, execution_id) for pk, status, execution_id in rows}
 
 

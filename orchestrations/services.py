@@ -27,7 +27,8 @@ from consoleapp.audit import Actor
 from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 
-from .dispatch import ACTIVITIES, notify_on_commit
+from .bulk import insert_rows
+from .dispatch import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
 from .engine import FailureDetails, OrchestrationStatus, SerializationError, validate_instance_id
 from .engine import events as ev
 from .engine.events import EventType
@@ -117,9 +118,13 @@ def start(
         if instance_id in existing and existing[instance_id][0] not in TERMINAL_STATUSES:
             raise InstanceExistsError(f"an instance with id {instance_id!r} already exists and is not finished")
         row = new_instance_row(instance_id, name, payload, version=version)
-        replace_instance(row, replacing=instance_id in existing)
         started = ev.execution_started(row.created_at, name, payload, version=version or None)
-        deliver([Message.for_event(instance_id, started)])
+        # A new row, locked (or new) in this transaction: its first message needs none of
+        # deliver()'s checks, and its wake-up is written with it.
+        row.next_message_at = started.timestamp
+        replace_instance(row, replacing=instance_id in existing)
+        insert_rows(Message, [Message.for_event(instance_id, started)])
+        notify_on_commit(ORCHESTRATIONS)
         audit.record(actor, "start", "instance", instance_id, details={"name": name})
         live.publish_on_commit(live.INSTANCE, [instance_id])
     return instance_id

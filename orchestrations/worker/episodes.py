@@ -32,6 +32,7 @@ from ..bulk import (
     db_time,
     fetch_rows,
     in_keys,
+    insert_rows,
     insert_statement,
     inserted,
     key_params,
@@ -741,7 +742,7 @@ def replace_instance(instance: Instance, *, replacing: bool) -> None:
     has its id (the caller has locked that row and checked it is finished)."""
     instance_id = instance.pk
     if not replacing:
-        instance.save(force_insert=True)
+        insert_rows(Instance, [instance])
         return
     HistoryEvent.objects.filter(instance_id=instance_id).delete()
     Message.objects.filter(instance_id=instance_id).delete()
