@@ -324,12 +324,18 @@ def _chain(steps: list[Callable], column: Any) -> Callable[[Any], Any]:
     return convert
 
 
-def delete_statement(model: type[Model], where: str, params: Sequence[Any]) -> Statement:
-    """Delete the rows ``where`` (an SQL condition on the model's table) selects, returning
-    their keys (needs ``has_returning()``)."""
+def delete_statement(
+    model: type[Model], keys: Sequence[Any], *, where: str = "", where_params: Sequence[Any] = ()
+) -> Statement | None:
+    """Delete the rows with these primary keys (of them, those ``where``, an SQL condition with
+    ``where_params``, also selects): its row count tells how many were."""
+    if not keys:
+        return None
     meta, quote = model._meta, connection.ops.quote_name
-    table, key = quote(meta.db_table), quote(meta.pk.column)
-    return Statement(f"DELETE FROM {table} WHERE {where} RETURNING {key}", list(params), returns_rows=True)
+    sql = f"DELETE FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} {in_keys(keys_count(keys))}"
+    if where:
+        sql += f" AND ({where})"
+    return Statement(sql, [*key_params(keys), *where_params])
 
 
 def claim_rows(

@@ -14,6 +14,11 @@ from .engine.events import EventType
 STATUS_CHOICES = [(status.value, status.value) for status in OrchestrationStatus]
 
 
+#: An SQL condition on a leased row (instance or work item), with the current time as its
+#: parameter: no worker holds a live lease on it.
+LEASE_FREE_SQL = "(lease_expires_at IS NULL OR lease_expires_at < %s)"
+
+
 class Instance(models.Model):
     instance_id = models.CharField(max_length=256, primary_key=True)
     name = models.CharField(max_length=200)

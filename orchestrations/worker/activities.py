@@ -25,11 +25,9 @@ from ..bulk import (
     Statement,
     claim_rows,
     db_time,
+    delete_statement,
     has_returning,
-    in_keys,
     insert_rows,
-    key_params,
-    keys_count,
     run_statements,
     select_statement,
     to_objects,
@@ -40,7 +38,7 @@ from ..engine import OrchestrationStatus
 from ..engine import events as ev
 from ..engine.events import HistoryEvent
 from ..inbox import deliver, lock_instances
-from ..models import Instance, Message, WorkItem
+from ..models import LEASE_FREE_SQL, Instance, Message, WorkItem
 from .history import replay_cache
 
 logger = logging.getLogger(__name__)
@@ -58,7 +56,7 @@ def claim_work_items(worker_id: str, limit: int) -> list[tuple[WorkItem, Executi
     with transaction.atomic():
         items = claim_rows(
             WorkItem,
-            ready="visible_at <= %s AND (lease_expires_at IS NULL OR lease_expires_at < %s)",
+            ready=f"visible_at <= %s AND {LEASE_FREE_SQL}",
             ready_params=[db_time(now), db_time(now)],
             order_by="id",
             limit=limit,
@@ -78,23 +76,22 @@ def claim_work_items(worker_id: str, limit: int) -> list[tuple[WorkItem, Executi
 
 def start_executions(items: list[WorkItem], worker_id: str, now: datetime) -> list[tuple[WorkItem, Execution]]:
     """Record that this worker starts running these (leased) work items."""
-    executions = insert_rows(
-        Execution,
-        [
-            Execution(
-                function_name=item.name,
-                instance_id=item.instance_id,
-                task_id=item.task_id,
-                work_item_id=item.pk,
-                attempt=item.deliveries,
-                worker=worker_id,
-                started_at=now,
-                input=item.input,
-            )
-            for item in items
-        ],
-    )
+    executions = insert_rows(Execution, [execution_of(item, worker_id, now) for item in items])
     return list(zip(items, executions, strict=True))
+
+
+def execution_of(item: WorkItem, worker_id: str, started_at: datetime) -> Execution:
+    """The record of this worker's run of a work item (its attempt is the item's delivery count)."""
+    return Execution(
+        function_name=item.name,
+        instance_id=item.instance_id,
+        task_id=item.task_id,
+        work_item_id=item.pk,
+        attempt=item.deliveries,
+        worker=worker_id,
+        started_at=started_at,
+        input=item.input,
+    )
 
 
 def process_activities(worker_id: str, limit: int) -> int:
@@ -222,10 +219,7 @@ def _complete_and_carry_on(
 
 def _delete_leased(item_ids: list[int], worker_id: str) -> Statement | None:
     """Delete the work items (its row count says how many were still leased to this worker)."""
-    if not item_ids:
-        return None
-    sql = f"DELETE FROM {WorkItem._meta.db_table} WHERE id {in_keys(keys_count(item_ids))} AND lease_owner = %s"
-    return Statement(sql, [*key_params(item_ids), worker_id])
+    return delete_statement(WorkItem, item_ids, where="lease_owner = %s", where_params=[worker_id])
 
 
 def _keep_first_work_items(plans: list, finished: dict[str, list[int]], worker_id: str) -> list[WorkItem]:

@@ -30,6 +30,7 @@ from ..bulk import (
     Statement,
     claim_rows,
     db_time,
+    delete_statement,
     fetch_rows,
     in_keys,
     insert_rows,
@@ -50,7 +51,8 @@ from ..engine.events import EventType
 from ..engine.executor import Episode
 from ..engine.serialization import loads
 from ..inbox import TERMINAL, deliver
-from ..models import Approval, HistoryEvent, Instance, Message, WorkItem
+from ..models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, WorkItem
+from .activities import execution_of
 from .history import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ def claim_instances(worker_id: str, limit: int, only: list[str] | None = None) -
     """Lease up to ``limit`` instances with a ready message and no live lease (of ``only``, if
     given) to this worker, those waiting longest first."""
     now = timezone.now()
-    ready, ready_params = f"next_message_at <= %s AND {_NOT_LEASED}", [db_time(now), db_time(now)]
+    ready, ready_params = f"next_message_at <= %s AND {LEASE_FREE_SQL}", [db_time(now), db_time(now)]
     if only is not None:
         if not only:
             return []
@@ -87,10 +89,6 @@ def claim_instances(worker_id: str, limit: int, only: list[str] | None = None) -
             assignment_params=[worker_id, db_time(now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS))],
         )
     return [instance.pk for instance in sorted(claimed, key=lambda instance: instance.next_message_at)]
-
-
-#: No worker holds a live lease on the row.
-_NOT_LEASED = "(lease_expires_at IS NULL OR lease_expires_at < %s)"
 
 
 def process_orchestrations(worker_id: str, limit: int, only: list[str] | None = None) -> int:
@@ -531,16 +529,7 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str) -> None:
         lost = set(ids) - {row.pk for row in rows if row.lease_owner == worker_id}
         if lost:
             raise LeaseLostError(", ".join(sorted(lost)))
-        also = (
-            [
-                Statement(
-                    f"DELETE FROM {Message._meta.db_table} WHERE id {in_keys(keys_count(consumed))}",
-                    key_params(consumed),
-                )
-            ]
-            if consumed
-            else []
-        )
+        also = [delete_statement(Message, consumed)] if consumed else []
         locked = {row.pk: (row.runtime_status, row.execution_id) for row in rows}
         _, deleted = write_episodes(plans, worker_id, locked, also=also)
         if consumed and deleted != [len(consumed)]:
@@ -589,19 +578,7 @@ def write_episodes(
     deliver(outgoing)
     kept_ids = {id(item) for item in kept}
     new_items = [item for plan in plans for item in plan.work_items if id(item) not in kept_ids]
-    executions = [
-        Execution(
-            function_name=item.name,
-            instance_id=item.instance_id,
-            task_id=item.task_id,
-            work_item_id=item.pk,
-            attempt=item.deliveries,
-            worker=worker_id,
-            started_at=item.created_at,
-            input=item.input,
-        )
-        for item in kept
-    ]
+    executions = [execution_of(item, worker_id, item.created_at) for item in kept]
     # The rest in one round trip: history, activities to run, the instance rows.
     results = run_statements(
         [
