@@ -51,6 +51,8 @@ class Instance(models.Model):
             models.Index(fields=["-created_at", "instance_id"], name="instance_created"),
             models.Index(fields=["runtime_status", "-created_at"], name="instance_status_created"),
             models.Index(fields=["name", "-created_at"], name="instance_name_created"),
+            # The list's per-status counts under a name filter read this index alone.
+            models.Index(fields=["name", "runtime_status"], name="instance_name_status"),
             models.Index(fields=["next_message_at"], name="instance_ready"),
             models.Index(fields=["parent_instance_id"], name="instance_parent"),
             # The overview's throughput chart counts completions of the last hour.
