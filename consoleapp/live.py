@@ -5,16 +5,20 @@ changed; the console's websocket consumers decide what their page shows and re-r
 coalescing bursts. Publishing never gets in the engine's way: notices are handed to a
 background thread that merges those of the last moment and sends them together, and with no
 channel layer, or one that is down, they are dropped and pages catch up on their next refresh.
+
+The thread sends from an event loop of its own that lives as long as it does: the Redis
+channel layer keeps its connections per event loop, and ``async_to_sync`` would make a new
+loop, and so a new connection, for every send (4.4 ms of CPU each, against 0.4 ms).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -32,6 +36,7 @@ class _Publisher(threading.Thread):
         self.notices: queue.SimpleQueue[tuple[str, list[str]]] = queue.SimpleQueue()
 
     def run(self) -> None:
+        loop = asyncio.new_event_loop()
         while True:
             kind, ids = self.notices.get()
             pending: dict[str, set[str]] = {kind: set(ids)}
@@ -42,15 +47,15 @@ class _Publisher(threading.Thread):
             except queue.Empty:
                 pass
             for kind, ids in pending.items():
-                _send(kind, sorted(ids))
+                _send(loop, kind, sorted(ids))
 
 
-def _send(kind: str, ids: list[str]) -> None:
+def _send(loop: asyncio.AbstractEventLoop, kind: str, ids: list[str]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(GROUP, {"type": "perdura.change", "kind": kind, "ids": ids})
+        loop.run_until_complete(layer.group_send(GROUP, {"type": "perdura.change", "kind": kind, "ids": ids}))
     except Exception:  # A console that cannot be told is no reason to fail anything.
         logger.debug("could not publish a %s change notice", kind, exc_info=True)
 
