@@ -168,14 +168,49 @@ def _complete_and_carry_on(
     orchestration they answer that is free to take them now: running the execution they
     answer, not suspended, with nothing in its inbox ahead of them, and held by no other
     worker. The answers go straight into the episode, with no inbox message in between, and
-    the instance row stays locked throughout, so nobody else can work on it meanwhile; the
-    rest are delivered to the inboxes for the orchestration workers."""
+    the instance row stays locked until it is written, so nobody else can work on it
+    meanwhile; the rest are delivered to the inboxes for the orchestration workers.
+
+    When this worker wrote every one of these instances last (a chain it carries on), it plans
+    the episodes from the rows as it left them and locks and reads the rows in the round trip
+    that writes the episodes: if any row is not as it left it, all of that is rolled back and
+    done again from the rows read under the lock first."""
+    instance_ids = sorted({item.instance_id for item, _, _ in answers})
+    cached = replay_cache.committed_rows(instance_ids)
+    if len(cached) == len(instance_ids) and all(
+        _can_take_now(cached[item.instance_id], item, now) for item, _, _ in answers
+    ):
+        try:
+            return _carry_on(answers, worker_id, now, instance_ids, cached)
+        except _RowMovedError:
+            logger.debug("an instance changed since this worker wrote it; carrying on under its lock")
+    return _carry_on(answers, worker_id, now, instance_ids)
+
+
+class _RowMovedError(Exception):
+    """An instance row was no longer as this worker had left it."""
+
+
+def _carry_on(
+    answers: list[tuple[WorkItem, Execution, HistoryEvent]],
+    worker_id: str,
+    now: datetime,
+    instance_ids: list[str],
+    cached: dict[str, Instance] | None = None,
+) -> list[tuple[WorkItem, Execution]]:
+    """``_complete_and_carry_on`` from the rows locked and read first or, given ``cached``,
+    from those, checked against the rows locked and read with the writes."""
     from .episodes import EpisodePlan, LeaseLostError, episode_targets, write_episodes
 
-    instance_ids = sorted({item.instance_id for item, _, _ in answers})
     with transaction.atomic():
-        [rows] = run_statements([select_statement(Instance, instance_ids, lock=True)])
-        instances = {instance.pk: instance for instance in to_objects(Instance, rows)}
+        check = select_statement(Instance, instance_ids, lock=True)
+        if cached is None:
+            [rows] = run_statements([check])
+            instances = {instance.pk: instance for instance in to_objects(Instance, rows)}
+            check = None
+        else:
+            instances = cached
+            expected = {pk: _row_state(instance) for pk, instance in cached.items()}
         direct: dict[str, list[HistoryEvent]] = {}
         finished: dict[str, list[int]] = {}
         messages = []
@@ -194,27 +229,58 @@ def _complete_and_carry_on(
             plans.append(plan)
         kept = _keep_first_work_items(plans, finished, worker_id)
         locked = {pk: (instance.runtime_status, instance.execution_id) for pk, instance in instances.items()}
-        locked |= lock_instances(target for target in episode_targets(plans) if target not in locked)
+        targets = [target for target in episode_targets(plans) if target not in locked]
+        if targets and check is not None:
+            # Own rows are locked before the rows written to, as everywhere.
+            _check_unchanged(expected, run_statements([check])[0])
+            check = None
+        locked |= lock_instances(targets)
         # The work items are taken to be still this worker's: the statements that delete them or
         # take their rows over check it, and if one was taken over (its lease ran out while it
         # ran) everything here is rolled back and the results are delivered by _complete.
         done = sorted({item.pk for item, _, _ in answers} - {item.pk for item in kept})
         also = [
+            check,
             _delete_leased(done, worker_id),
             update_statement(Execution, [execution for _, execution, _ in answers], EXECUTION_RESULT),
         ]
         if plans:
-            kept_executions, (deleted, _) = write_episodes(
+            kept_executions, (rows, deleted, _) = write_episodes(
                 plans, worker_id, locked, kept=kept, kept_from=worker_id, also=also
             )
         else:
-            kept_executions, (deleted, _) = [], run_statements(also)
+            kept_executions, (rows, deleted, _) = [], run_statements(also)
+        if check is not None:
+            _check_unchanged(expected, rows)
         if done and deleted != len(done):
             raise LeaseLostError(f"{len(done) - deleted} of the finished work items are no longer {worker_id}'s")
     for plan in plans:
         replay_cache.remember(plan)
     live.publish(live.INSTANCE, [*direct, *(child.pk for plan in plans for child in plan.children)])
     return kept_executions
+
+
+#: What an episode planned from an instance row depends on: if these are as this worker left
+#: them, nobody else has written the row since (every writer changes one of them).
+ROW_STATE = [
+    "execution_id",
+    "runtime_status",
+    "history_length",
+    "updated_at",
+    "next_message_at",
+    "lease_owner",
+    "lease_expires_at",
+]
+
+
+def _row_state(instance: Instance) -> tuple:
+    return tuple(getattr(instance, name) for name in ROW_STATE)
+
+
+def _check_unchanged(expected: dict[str, tuple], rows: list[tuple]) -> None:
+    actual = {instance.pk: _row_state(instance) for instance in to_objects(Instance, rows)}
+    if actual != expected:
+        raise _RowMovedError(", ".join(sorted(pk for pk in expected if actual.get(pk) != expected[pk])))
 
 
 def _delete_leased(item_ids: list[int], worker_id: str) -> Statement | None:

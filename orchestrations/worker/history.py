@@ -4,6 +4,7 @@ nothing (it feeds the new events to the generator where it stopped)."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -21,10 +22,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class Replay:
-    """An instance's history as committed, and the replay that produced it, if still usable."""
+    """An instance's history as committed, and the replay that produced it, if still usable;
+    in the cache, also the instance row as this worker committed it."""
 
     history: list[engine.HistoryEvent]
     episode: Episode | None = None
+    instance: Instance | None = None
 
 
 class ReplayCache:
@@ -66,6 +69,18 @@ class ReplayCache:
                 found[instance_id].history.append(HistoryEvent.engine_event(*event))
         return found
 
+    def committed_rows(self, instance_ids: Iterable[str]) -> dict[str, Instance]:
+        """A copy of each of these instance rows as this worker last committed it, for those it
+        has an entry for: what the row still is unless someone else wrote it since, which a
+        caller must check (under the row's lock) before trusting anything it did with it."""
+        with self._lock:
+            entries = [(instance_id, self._entries.get(instance_id)) for instance_id in instance_ids]
+        return {
+            instance_id: copy.copy(entry[1].instance)
+            for instance_id, entry in entries
+            if entry is not None and entry[1].instance is not None
+        }
+
     def remember(self, plan: EpisodePlan) -> None:
         instance = plan.instance  # As the checkpoint left it: the row as now committed.
         if instance.status.is_terminal or plan.reset_history:
@@ -73,7 +88,7 @@ class ReplayCache:
         history = [*plan.past_history(), *plan.history]
         episode = plan.episode if plan.episode is not None and plan.episode.completion is None else None
         with self._lock:
-            self._entries[instance.pk] = (self._key(instance), Replay(history, episode))
+            self._entries[instance.pk] = (self._key(instance), Replay(history, episode, copy.copy(instance)))
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
 

@@ -215,3 +215,75 @@ def test_an_episode_that_took_every_message_leaves_nothing_to_wake_up_for():
     instance = services.get("chain")
     assert not Message.objects.filter(instance_id="chain").exists()
     assert (instance.next_message_at, instance.lease_owner) == (None, None)
+
+
+def carry_on_calls(monkeypatch) -> list[str]:
+    """Record, for each attempt at carrying on, whether it planned from the rows this worker
+    left ("as left") or from rows it locked and read first ("locked first")."""
+    calls: list[str] = []
+    real = activities._carry_on
+
+    def recording(answers, worker_id, now, instance_ids, cached=None):
+        calls.append("locked first" if cached is None else "as left")
+        return real(answers, worker_id, now, instance_ids, cached)
+
+    monkeypatch.setattr(activities, "_carry_on", recording)
+    return calls
+
+
+def complete_kept(kept: list, worker_id: str = "worker-a") -> list:
+    outcomes = [run_activity(item.name, item.input) for item, _ in kept]
+    return complete_work_items(kept, outcomes, worker_id, carry_on=True)
+
+
+def test_a_chain_this_worker_wrote_last_is_locked_and_checked_in_the_round_trip_that_writes_it(monkeypatch):
+    start_chain("chain", ["a", "b", "c"])
+    kept = complete_claimed()  # This worker has now written the instance last.
+    calls = carry_on_calls(monkeypatch)
+    batches = []
+    real_run = episodes.run_statements
+    monkeypatch.setattr(activities, "run_statements", lambda statements: pytest.fail("a round trip of its own"))
+    monkeypatch.setattr(
+        episodes, "run_statements", lambda statements: batches.append(statements) or real_run(statements)
+    )
+
+    [(kept, _)] = complete_kept(kept)
+
+    assert calls == ["as left"]
+    [batch] = batches
+    assert batch[0].sql.startswith("SELECT") and "orchestrations_instance" in batch[0].sql
+    assert kept.task_id == 2
+    assert event_types("chain")[-3:] == ["OrchestratorStarted", "TaskCompleted", "TaskScheduled"]
+    assert services.get("chain").history_length == 9
+
+
+def test_a_row_changed_since_this_worker_wrote_it_rolls_the_attempt_back_and_goes_by_the_lock(monkeypatch):
+    start_chain("chain", ["a", "b", "c"])
+    kept = complete_claimed()
+    services.raise_event("chain", "unrelated", "early")  # Changes the row's next wake-up.
+    calls = carry_on_calls(monkeypatch)
+
+    assert complete_kept(kept) == []
+
+    assert calls == ["as left", "locked first"]
+    # Nothing of the first attempt stayed: the answer waits behind the event, history unchanged.
+    queued = list(Message.objects.filter(instance_id="chain").order_by("pk").values_list("event_type", flat=True))
+    assert queued == ["EventRaised", "TaskCompleted"]
+    assert event_types("chain")[-1] == "TaskScheduled"
+    assert services.get("chain").history_length == 6
+    assert Execution.objects.filter(status="Completed").count() == 2
+    drain_all()
+    assert json.loads(services.get("chain").output) == ["a", "b", "c"]
+
+
+def test_a_row_purged_meanwhile_is_noticed_before_anything_is_written(monkeypatch):
+    start_chain("chain", ["a", "b", "c"])
+    kept = complete_claimed()
+    Instance.objects.filter(pk="chain").delete()
+    calls = carry_on_calls(monkeypatch)
+
+    assert complete_kept(kept) == []
+
+    assert calls == ["as left", "locked first"]
+    assert not HistoryEvent.objects.filter(instance_id="chain", event_type="TaskCompleted", task_id=1).exists()
+    assert not Instance.objects.filter(pk="chain").exists()
