@@ -88,7 +88,8 @@ class ReplayCache:
         history = [*plan.past_history(), *plan.history]
         episode = plan.episode if plan.episode is not None and plan.episode.completion is None else None
         with self._lock:
-            self._entries[instance.pk] = (self._key(instance), Replay(history, episode, copy.copy(instance)))
+            # The plan is done with: its instance object is the cache's from here on.
+            self._entries[instance.pk] = (self._key(instance), Replay(history, episode, instance))
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
 
