@@ -330,6 +330,12 @@ class Episode:
         buffered += [event for event in unconsumed if event.event_type == EventType.EVENT_RAISED]
         return buffered
 
+    @property
+    def open_task_ids(self) -> frozenset[int]:
+        """The durable calls made and not yet answered (activities, timers, sub-orchestrations,
+        entity calls and lock requests)."""
+        return frozenset(self._open_tasks)
+
     # The narrow API the context and the tasks use.
 
     def schedule(self, make_action: Callable[[int], act.Action], task: CompletableTask | None) -> None:

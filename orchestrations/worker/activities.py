@@ -39,7 +39,7 @@ from ..engine import events as ev
 from ..engine.events import HistoryEvent
 from ..inbox import deliver, lock_instances
 from ..models import LEASE_FREE_SQL, Instance, Message, WorkItem
-from .history import replay_cache
+from .history import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
 
@@ -176,14 +176,19 @@ def _complete_and_carry_on(
     that writes the episodes: if any row is not as it left it, all of that is rolled back and
     done again from the rows read under the lock first."""
     instance_ids = sorted({item.instance_id for item, _, _ in answers})
-    cached = replay_cache.committed_rows(instance_ids)
+    answered: dict[str, set[int]] = {}
+    for item, _, _ in answers:
+        answered.setdefault(item.instance_id, set()).add(item.task_id)
+    cached = replay_cache.rows_of_sole_answers(answered)
     if len(cached) == len(instance_ids) and all(
         _can_take_now(cached[item.instance_id], item, now) for item, _, _ in answers
     ):
-        try:
-            return _carry_on(answers, worker_id, now, instance_ids, cached)
-        except _RowMovedError:
-            logger.debug("an instance changed since this worker wrote it; carrying on under its lock")
+        replays = replay_cache.take_exact(cached.values())
+        if replays is not None:
+            try:
+                return _carry_on(answers, worker_id, now, instance_ids, (cached, replays))
+            except _RowMovedError:
+                logger.debug("an instance changed since this worker wrote it; carrying on under its lock")
     return _carry_on(answers, worker_id, now, instance_ids)
 
 
@@ -196,21 +201,22 @@ def _carry_on(
     worker_id: str,
     now: datetime,
     instance_ids: list[str],
-    cached: dict[str, Instance] | None = None,
+    as_left: tuple[dict[str, Instance], dict[str, Replay]] | None = None,
 ) -> list[tuple[WorkItem, Execution]]:
-    """``_complete_and_carry_on`` from the rows locked and read first or, given ``cached``,
-    from those, checked against the rows locked and read with the writes."""
+    """``_complete_and_carry_on`` from the rows locked and read first or, given ``as_left``
+    (the rows as this worker left them and their replays), from those, checked against the
+    rows locked and read with the writes."""
     from .episodes import EpisodePlan, LeaseLostError, episode_targets, write_episodes
 
     with transaction.atomic():
         check = select_statement(Instance, instance_ids, lock=True)
-        if cached is None:
+        if as_left is None:
             [rows] = run_statements([check])
             instances = {instance.pk: instance for instance in to_objects(Instance, rows)}
             check = None
         else:
-            instances = cached
-            expected = {pk: _row_state(instance) for pk, instance in cached.items()}
+            instances, replays = as_left
+            expected = {pk: _row_state(instance) for pk, instance in instances.items()}
         direct: dict[str, list[HistoryEvent]] = {}
         finished: dict[str, list[int]] = {}
         messages = []
@@ -222,7 +228,8 @@ def _carry_on(
                 messages.append(Message.for_event(item.instance_id, event, execution_id=item.execution_id))
         deliver(messages)
         plans = []
-        replays = replay_cache.take_many(instances[instance_id] for instance_id in direct)
+        if as_left is None:
+            replays = replay_cache.take_many(instances[instance_id] for instance_id in direct)
         for instance_id, events in direct.items():
             plan = EpisodePlan(instances[instance_id], now, replays[instance_id], row_locked=True)
             plan.take(events)

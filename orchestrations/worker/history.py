@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,17 +69,38 @@ class ReplayCache:
                 found[instance_id].history.append(HistoryEvent.engine_event(*event))
         return found
 
-    def committed_rows(self, instance_ids: Iterable[str]) -> dict[str, Instance]:
-        """A copy of each of these instance rows as this worker last committed it, for those it
-        has an entry for: what the row still is unless someone else wrote it since, which a
-        caller must check (under the row's lock) before trusting anything it did with it."""
+    def rows_of_sole_answers(self, answered: Mapping[str, Collection[int]]) -> dict[str, Instance]:
+        """For each instance (by id) whose live replay here waits on these answered calls and
+        on nothing else, so that no other worker is about to answer it too: a copy of its row
+        as this worker last committed it. That is what the row still is unless someone else
+        wrote it since, which the caller must check under the row's lock before trusting
+        anything it did with it; it takes the replays with ``take_exact``."""
+        rows = {}
+        with self._lock:  # Taken out of the cache, a replay moves on: look at it only in here.
+            for instance_id, task_ids in answered.items():
+                entry = self._entries.get(instance_id)
+                replay = entry[1] if entry is not None else None
+                if (
+                    replay is not None
+                    and replay.instance is not None
+                    and replay.episode is not None
+                    and replay.episode.open_task_ids <= set(task_ids)
+                ):
+                    rows[instance_id] = replay.instance
+        return {instance_id: copy.copy(instance) for instance_id, instance in rows.items()}
+
+    def take_exact(self, instances: Iterable[Instance]) -> dict[str, Replay] | None:
+        """Take the entries of these instances if each is still the one for exactly this row
+        (as ``rows_of_sole_answers`` gave it); take none and return None otherwise."""
+        instances = list(instances)
         with self._lock:
-            entries = [(instance_id, self._entries.get(instance_id)) for instance_id in instance_ids]
-        return {
-            instance_id: copy.copy(entry[1].instance)
-            for instance_id, entry in entries
-            if entry is not None and entry[1].instance is not None
-        }
+            entries = [self._entries.get(instance.pk) for instance in instances]
+            pairs = list(zip(instances, entries, strict=True))
+            if any(entry is None or entry[0] != self._key(instance) for instance, entry in pairs):
+                return None
+            for instance in instances:
+                del self._entries[instance.pk]
+        return {instance.pk: entry[1] for instance, entry in pairs}
 
     def remember(self, plan: EpisodePlan) -> None:
         instance = plan.instance  # As the checkpoint left it: the row as now committed.

@@ -223,9 +223,9 @@ def carry_on_calls(monkeypatch) -> list[str]:
     calls: list[str] = []
     real = activities._carry_on
 
-    def recording(answers, worker_id, now, instance_ids, cached=None):
-        calls.append("locked first" if cached is None else "as left")
-        return real(answers, worker_id, now, instance_ids, cached)
+    def recording(answers, worker_id, now, instance_ids, as_left=None):
+        calls.append("locked first" if as_left is None else "as left")
+        return real(answers, worker_id, now, instance_ids, as_left)
 
     monkeypatch.setattr(activities, "_carry_on", recording)
     return calls
@@ -287,3 +287,17 @@ def test_a_row_purged_meanwhile_is_noticed_before_anything_is_written(monkeypatc
     assert calls == ["as left", "locked first"]
     assert not HistoryEvent.objects.filter(instance_id="chain", event_type="TaskCompleted", task_id=1).exists()
     assert not Instance.objects.filter(pk="chain").exists()
+
+
+def test_a_fan_in_still_waiting_on_calls_of_other_workers_is_carried_on_under_its_lock(monkeypatch):
+    documents = [{"title": title, "text": "one two three"} for title in ("x", "y", "z")]
+    services.start("word_count_report", documents, instance_id="fan")
+    run_orchestrations()
+    calls = carry_on_calls(monkeypatch)
+
+    assert complete_claimed(limit=1) == []  # Tasks 1 and 2 are open still: another worker may answer.
+    assert complete_claimed(limit=2) == []  # These two are all it waits on.
+
+    assert calls == ["locked first", "as left"]
+    instance = services.get("fan")
+    assert (instance.runtime_status, json.loads(instance.output)["total_words"]) == ("Completed", 9)

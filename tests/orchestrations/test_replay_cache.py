@@ -58,3 +58,32 @@ def test_results_are_the_same_with_the_cache_and_without_it():
 
     assert services.get(cached).output == services.get(uncached).output
     assert services.get(uncached).runtime_status == "Completed"
+
+
+def test_the_row_as_left_is_offered_only_for_answers_to_every_open_call():
+    instance_id = services.start("word_count_report", [{"title": t, "text": "a b"} for t in "xyz"])
+    process_batch("orchestrations")  # Three calls open: tasks 0, 1 and 2.
+
+    assert replay_cache.rows_of_sole_answers({instance_id: {0}}) == {}
+    assert replay_cache.rows_of_sole_answers({"unknown": {0}}) == {}
+    [row] = replay_cache.rows_of_sole_answers({instance_id: {0, 1, 2}}).values()
+    assert (row.pk, row.history_length) == (instance_id, Instance.objects.get(pk=instance_id).history_length)
+    # A copy: planning from it changes nothing the cache holds.
+    row.history_length = 99
+    [again] = replay_cache.rows_of_sole_answers({instance_id: {0, 1, 2}}).values()
+    assert again.history_length != 99
+
+
+def test_replays_are_taken_exactly_or_not_at_all():
+    first = services.start("hello_sequence", instance_id="first")
+    second = services.start("hello_sequence", instance_id="second")
+    process_batch("orchestrations")
+    rows = replay_cache.rows_of_sole_answers({first: {0}, second: {0}})
+    stale = rows[second]
+    stale.updated_at -= timedelta(seconds=1)  # As if another episode had been remembered since.
+
+    assert replay_cache.take_exact([rows[first], stale]) is None
+    taken = replay_cache.take_exact([rows[first]])
+    assert taken is not None and taken[first].episode is not None
+    assert replay_cache.take_exact([rows[first]]) is None  # Gone with the first take.
+    assert replay_cache.take_many([Instance.objects.get(pk=second)])[second].episode is not None
