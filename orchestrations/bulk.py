@@ -46,6 +46,8 @@ def run_statements(statements: Sequence[Statement | None]) -> list[Any]:
     todo = [statement for statement in statements if statement is not None]
     results: list[Any] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and any(statement.returns_rows for statement in todo):
+            _read_times_in_c(cursor.cursor)
         if len(todo) > 1 and _sends_together(cursor):
             # psycopg's client-side binding sends several statements as one query. Each is
             # bound on its own: psycopg caches the parse of a statement of up to 4 kB and 50
@@ -61,6 +63,17 @@ def run_statements(statements: Sequence[Statement | None]) -> list[Any]:
                 results.append(cursor.fetchall() if statement.returns_rows else cursor.rowcount)
     found = iter(results)
     return [None if statement is None else next(found) for statement in statements]
+
+
+def _read_times_in_c(cursor: Any) -> None:
+    """Have this cursor read ``timestamptz`` values with psycopg's own loader, which its binary
+    package implements in C: Django's subclass of it (which, with USE_TZ on as Perdura's
+    settings have it, only sets the time zone the session already has, UTC) runs the Python
+    one, 6.5 us a value against 1 (a 2,000-event history has 2,000 of them). The values are
+    the same instants, in UTC."""
+    from psycopg.types.datetime import TimestamptzLoader
+
+    cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
 def _sends_together(cursor: Any) -> bool:
@@ -323,6 +336,13 @@ def _chain(steps: list[Callable], column: Any) -> Callable[[Any], Any]:
             value = step(value, column, connection)
         return value
 
+    if isinstance(column.target, models.JSONField):
+
+        def convert_json(value: Any) -> Any:
+            # Most history events' details are empty: no parse for those.
+            return {} if value == "{}" else convert(value)
+
+        return convert_json
     return convert
 
 

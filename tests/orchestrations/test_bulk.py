@@ -119,3 +119,20 @@ def test_rows_fetched_by_key_are_model_objects_equal_to_the_orms(count):
     assert [(m.instance_id, m.event, m.visible_at, m.created_at) for m in fetched] == [
         (m.instance_id, m.event, m.visible_at, m.created_at) for m in expected
     ]
+
+
+def test_values_read_in_bulk_equal_the_orms_times_and_details_included():
+    bulk.insert_rows(HistoryEvent, [*events(5), *events(3, "other")])
+    fields = ["instance_id", "sequence", "timestamp", "details", "data"]
+
+    read = bulk.select_values(HistoryEvent, fields, "instance_id = %s", ["bulk"], order_by="sequence")
+
+    expected = list(HistoryEvent.objects.filter(instance_id="bulk").order_by("sequence").values_list(*fields))
+    assert read == expected
+    assert all(row[2].utcoffset() == timedelta(0) for row in read)
+    assert {row[1]: row[3] for row in read}[0] == events(1)[0].details
+    empty = bulk.select_values(HistoryEvent, ["details"], "instance_id = %s", ["bulk"], order_by="sequence")
+    HistoryEvent.objects.filter(instance_id="bulk").update(details={})
+    first, second = bulk.select_values(HistoryEvent, ["details"], "instance_id = %s", ["bulk"], order_by="sequence")[:2]
+    assert first == second == ({},) and first[0] is not second[0]  # Each its own dict.
+    assert empty[0][0]["nested"] == [1, None, "%s"]
