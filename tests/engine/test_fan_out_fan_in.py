@@ -182,3 +182,36 @@ def test_task_any_then_task_all_of_the_losers_collects_the_rest():
     run.complete_activity(0, "a").complete_activity(2, "c").run_episode()
 
     assert run.output == ["b", "a", "c"]
+
+
+def test_task_all_over_the_same_task_twice_and_tasks_already_done_waits_for_each_place():
+    def orchestrator(ctx):
+        first = ctx.call_activity("Resize", 0)
+        second = ctx.call_activity("Resize", 1)
+        done = yield first
+        both = yield ctx.task_all([first, second, second])
+        return [done, both]
+
+    run = OrchestrationRun(orchestrator)
+    run.run_episode()
+    # Waiting on the second call, in two places of the list.
+    assert run.complete_activity(0, "a").run_episode().completion is None
+
+    run.complete_activity(1, "b").run_episode()
+
+    assert run.output == ["a", ["a", "b", "b"]]
+
+
+def test_a_large_fan_in_completes_once_with_every_result_in_order():
+    def orchestrator(ctx):
+        return (yield ctx.task_all([ctx.call_activity("Resize", n) for n in range(300)]))
+
+    run = OrchestrationRun(orchestrator)
+    run.run_episode()
+    for task_id in reversed(range(1, 300)):
+        run.complete_activity(task_id, task_id)
+    assert run.run_episode().completion is None
+
+    run.complete_activity(0, 0).run_episode()
+
+    assert run.output == list(range(300))
