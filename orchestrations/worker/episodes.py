@@ -629,8 +629,8 @@ def _admit_children(
 
 def _write_approvals(plans: list[EpisodePlan]) -> None:
     approvals = [approval for plan in plans for approval in plan.approvals]
-    Approval.objects.bulk_create(approvals)
     if approvals:
+        Approval.objects.bulk_create(approvals)
         live.publish_on_commit(live.APPROVAL, [str(approval.pk) for approval in approvals])
     ended = [
         plan.instance.pk

@@ -55,10 +55,10 @@ class ReplayCache:
                 if entry is not None and entry[0] == self._key(instance):
                     found[instance.pk] = entry[1]
                 else:
-                    missing.append(instance.pk)
+                    found[instance.pk] = Replay([])
+                    if instance.history_length:  # A new instance has none to read.
+                        missing.append(instance.pk)
         if missing:
-            for instance_id in missing:
-                found[instance_id] = Replay([])
             for instance_id, *event in select_values(
                 HistoryEvent,
                 ["instance_id", "event_type", "timestamp", "task_id", "name", "data", "details"],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orchestrations import services
 from orchestrations.models import Instance
@@ -87,3 +89,14 @@ def test_replays_are_taken_exactly_or_not_at_all():
     assert taken is not None and taken[first].episode is not None
     assert replay_cache.take_exact([rows[first]]) is None  # Gone with the first take.
     assert replay_cache.take_many([Instance.objects.get(pk=second)])[second].episode is not None
+
+
+def test_a_new_instance_has_no_history_to_read():
+    instance_id = services.start("hello_sequence")
+    instance = Instance.objects.get(pk=instance_id)
+
+    with CaptureQueriesContext(connection) as queries:
+        [replay] = replay_cache.take_many([instance]).values()
+
+    assert (replay.history, replay.episode) == ([], None)
+    assert len(queries) == 0
