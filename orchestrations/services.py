@@ -31,6 +31,7 @@ from .bulk import insert_rows
 from .dispatch import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
 from .engine import FailureDetails, OrchestrationStatus, SerializationError, validate_instance_id
 from .engine import events as ev
+from .engine.entities import held_locks
 from .engine.events import EventType
 from .engine.ids import InvalidInstanceIdError, new_instance_id
 from .engine.serialization import dumps, loads
@@ -306,8 +307,14 @@ def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None =
         raise InvalidStateError(f"only a failed instance can be rewound; {instance_id!r} is {instance.runtime_status}")
     rows = list(HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence"))
     forget = {row.pk for row in _rows_to_forget(rows)}
-    HistoryEvent.objects.filter(pk__in=forget).delete()
     kept = [row for row in rows if row.pk not in forget]
+    before_failure = rows[: min((i for i, row in enumerate(rows) if row.pk in forget), default=len(rows))]
+    if held_locks(row.to_engine() for row in before_failure):
+        raise InvalidStateError(
+            f"{instance_id!r} failed inside a critical section: its entity locks were released when it "
+            "failed, and a rewind would carry on as if it still held them; restart it instead"
+        )
+    HistoryEvent.objects.filter(pk__in=forget).delete()
     _renumber(kept)
     now = _now()
     messages = _reissue_open_calls(instance, kept, now)

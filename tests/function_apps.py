@@ -271,6 +271,14 @@ def fail_inside_critical_section(ctx):
 
 
 @app.orchestrator
+def fail_after_critical_section(ctx):
+    """Locks the entities of the input and leaves the block, then fails once on an activity."""
+    with (yield ctx.lock_entities(ctx.get_input())):
+        pass
+    return (yield ctx.call_activity("fail_first_time", "after the critical section"))
+
+
+@app.orchestrator
 def repeat_text(ctx):
     """Builds its output itself, so a test can make the output large from a small input."""
     return "x" * ctx.get_input()

@@ -106,3 +106,31 @@ def test_rewinding_a_parent_rewinds_its_failed_sub_orchestration():
     assert (parent.runtime_status, json.loads(parent.output)) == ("Completed", "recovered payment-2")
     assert "SubOrchestrationInstanceFailed" not in event_types("flaky-parent")
     assert event_types("flaky-parent").count("SubOrchestrationInstanceCompleted") == 1
+
+
+def test_rewinding_an_instance_that_failed_inside_a_critical_section_is_refused():
+    import samples.counter  # noqa: F401  (registers the counter entity)
+
+    failed = run_to_end("fail_inside_critical_section", ["@counter@a", "@counter@b"], instance_id="locked")
+    assert failed.runtime_status == "Failed"
+    history = event_types("locked")
+
+    # Its locks went when it failed: a rewound replay would believe it still held them.
+    with pytest.raises(services.InvalidStateError, match="failed inside a critical section"):
+        services.rewind("locked")
+
+    assert services.get("locked").runtime_status == "Failed"
+    assert event_types("locked") == history
+
+
+def test_an_instance_that_failed_after_leaving_its_critical_section_is_rewound():
+    import samples.counter  # noqa: F401  (registers the counter entity)
+
+    failed = run_to_end("fail_after_critical_section", ["@counter@a"], instance_id="left")
+    assert failed.runtime_status == "Failed"
+
+    services.rewind("left")
+    drain_all()
+
+    instance = services.get("left")
+    assert (instance.runtime_status, json.loads(instance.output)) == ("Completed", "recovered after the critical section")
