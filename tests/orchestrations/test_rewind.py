@@ -133,4 +133,7 @@ def test_an_instance_that_failed_after_leaving_its_critical_section_is_rewound()
     drain_all()
 
     instance = services.get("left")
-    assert (instance.runtime_status, json.loads(instance.output)) == ("Completed", "recovered after the critical section")
+    assert (instance.runtime_status, json.loads(instance.output)) == (
+        "Completed",
+        "recovered after the critical section",
+    )
