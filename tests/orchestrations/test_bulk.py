@@ -131,8 +131,7 @@ def test_values_read_in_bulk_equal_the_orms_times_and_details_included():
     assert read == expected
     assert all(row[2].utcoffset() == timedelta(0) for row in read)
     assert {row[1]: row[3] for row in read}[0] == events(1)[0].details
-    empty = bulk.select_values(HistoryEvent, ["details"], "instance_id = %s", ["bulk"], order_by="sequence")
+    assert read[0][3]["nested"] == [1, None, "%s"]
     HistoryEvent.objects.filter(instance_id="bulk").update(details={})
     first, second = bulk.select_values(HistoryEvent, ["details"], "instance_id = %s", ["bulk"], order_by="sequence")[:2]
     assert first == second == ({},) and first[0] is not second[0]  # Each its own dict.
-    assert empty[0][0]["nested"] == [1, None, "%s"]
