@@ -124,6 +124,16 @@ PERDURA_MAX_PAYLOAD_BYTES = env_int("PERDURA_MAX_PAYLOAD_BYTES", 4 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = PERDURA_MAX_PAYLOAD_BYTES + 64 * 1024
 PERDURA_HTTP_POLL_SECONDS = env_float("PERDURA_HTTP_POLL_SECONDS", 5.0, minimum=0)
 PERDURA_HTTP_TIMEOUT_SECONDS = env_float("PERDURA_HTTP_TIMEOUT_SECONDS", 30.0, minimum=0.1)
+# call_http reaches public addresses only, and these hosts besides (see functions/outbound_http.py).
+# The embedded default allows the server itself on its own port, so that the samples that call
+# it (async_http_api) work out of the box; production allows nothing private unless told to.
+_own_port = env_str("PORT", "8000")
+PERDURA_HTTP_ALLOWED_HOSTS = env_list(
+    "PERDURA_HTTP_ALLOWED_HOSTS",
+    [f"127.0.0.1:{_own_port}", f"localhost:{_own_port}", f"[::1]:{_own_port}"]
+    if PERDURA_WORKERS == "inprocess"
+    else [],
+)
 PERDURA_INPROCESS_ORCHESTRATION_THREADS = env_int("PERDURA_INPROCESS_ORCHESTRATION_THREADS", 1, minimum=1)
 PERDURA_INPROCESS_ACTIVITY_THREADS = env_int("PERDURA_INPROCESS_ACTIVITY_THREADS", 4, minimum=1)
 PERDURA_INPROCESS_ENTITY_THREADS = env_int("PERDURA_INPROCESS_ENTITY_THREADS", 1, minimum=1)

@@ -4,9 +4,6 @@ live with their apps."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -26,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from orchestrations import inspect
+from orchestrations import inspect, paging
 from orchestrations.models import Approval, Instance, WorkerHeartbeat
 
 from . import apikeys, audit, roles
@@ -221,17 +218,18 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 def _encode_audit_token(entry: AuditLogEntry) -> str:
-    return base64.urlsafe_b64encode(json.dumps([entry.created_at.isoformat(), entry.pk]).encode()).decode()
+    return paging.encode([entry.created_at, entry.pk])
 
 
 def _decode_audit_token(token: str | None) -> tuple[datetime, int] | None:
+    """The position after which to list; a token from elsewhere lists from the start."""
     if not token:
         return None
     try:
-        created_at, pk = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return datetime.fromisoformat(created_at), int(pk)
-    except (ValueError, TypeError, binascii.Error):
+        created_at, pk = paging.decode(token, [datetime, int])
+    except paging.BadTokenError:
         return None
+    return created_at, pk
 
 
 # Workers.

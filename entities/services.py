@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +13,7 @@ from django.utils import timezone
 
 from consoleapp import audit
 from consoleapp.audit import Actor
+from orchestrations import paging
 from orchestrations.engine import EntityId, InvalidEntityIdError, OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.serialization import loads
@@ -127,15 +125,16 @@ def query(
     rows = list(queryset.order_by("entity_id")[: page_size + 1])
     token = None
     if len(rows) > page_size:
-        token = base64.urlsafe_b64encode(json.dumps(rows[page_size - 1].entity_id).encode()).decode()
+        token = paging.encode([rows[page_size - 1].entity_id])
     return EntityPage(rows[:page_size], token)
 
 
 def _decode_token(token: str) -> str:
     try:
-        return str(json.loads(base64.urlsafe_b64decode(token.encode())))
-    except (ValueError, binascii.Error):
-        raise BadInputError("the continuation token is not one this server issued") from None
+        [entity_id] = paging.decode(token, [str])
+    except paging.BadTokenError as error:
+        raise BadInputError(str(error)) from None
+    return entity_id
 
 
 def delete(entity_id: EntityId, *, actor: Actor | None = None) -> None:

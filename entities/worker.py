@@ -21,6 +21,7 @@ from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations.engine import EntityId, FailureDetails
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType, HistoryEvent
+from orchestrations.engine.serialization import loads
 from orchestrations.inbox import deliver, lock_entities, lock_instances
 from orchestrations.models import Instance, Message
 from orchestrations.worker.episodes import RETRY_SECONDS, LeaseLostError
@@ -207,7 +208,7 @@ class EntityBatch:
     def _start_orchestration(self, services, start: OrchestrationStart) -> None:
         try:
             with transaction.atomic():
-                services.start(start.name, services.parse_json(start.input, "input"), instance_id=start.instance_id)
+                services.start(start.name, loads(start.input), instance_id=start.instance_id)
         except services.OrchestrationError as error:
             logger.warning("entity %s could not start %s: %s", self.entity_id, start.name, error)
 

@@ -6,12 +6,19 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .outbound_http import AllowList
+
 
 class FunctionsConfig(AppConfig):
     name = "functions"
     verbose_name = "Function apps"
 
     def ready(self) -> None:
+        # Checked at start, so that a typo stops the server instead of failing every call_http.
+        try:
+            AllowList.parse(settings.PERDURA_HTTP_ALLOWED_HOSTS)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"PERDURA_HTTP_ALLOWED_HOSTS: {error}") from None
         # Importing a function app module registers its functions.
         for module_name in settings.PERDURA_FUNCTION_APPS:
             try:

@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 
+from . import outbound_http
+
 
 def http_activity(request: dict[str, Any]) -> dict[str, Any]:
     """Make one HTTP request and return its status, headers and body, whatever the status:
-    the orchestrator decides what a 4xx or 5xx means."""
+    the orchestrator decides what a 4xx or 5xx means. A URL it may not reach, a body over the
+    payload limit or no answer in time fails the call (see ``outbound_http``)."""
     content = request.get("content")
-    http_request = urllib.request.Request(
-        request["uri"],
-        data=content.encode() if content is not None else None,
-        headers=request.get("headers") or {},
-        method=request.get("method", "GET"),
+    headers = dict(request.get("headers") or {})
+    if content is not None and not any(key.lower() == "content-type" for key in headers):
+        headers["Content-Type"] = "application/json"
+    answer = outbound_http.request(
+        str(request.get("method") or "GET").upper(),
+        str(request["uri"]),
+        body=content.encode() if content is not None else None,
+        headers=headers,
+        allowed=_allow_list(tuple(settings.PERDURA_HTTP_ALLOWED_HOSTS)),
+        timeout=settings.PERDURA_HTTP_TIMEOUT_SECONDS,
+        max_bytes=settings.PERDURA_MAX_PAYLOAD_BYTES,
     )
-    if content is not None and not http_request.has_header("Content-type"):
-        http_request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(http_request, timeout=settings.PERDURA_HTTP_TIMEOUT_SECONDS) as response:
-            return _response_dict(response.status, response.headers, response.read())
-    except urllib.error.HTTPError as error:
-        return _response_dict(error.code, error.headers, error.read())
-
-
-def _response_dict(status: int, headers: Any, body: bytes) -> dict[str, Any]:
     return {
-        "status_code": status,
-        "headers": {key: value for key, value in headers.items()},
-        "content": body.decode("utf-8", errors="replace"),
+        "status_code": answer.status,
+        "headers": answer.headers,
+        "content": answer.body.decode("utf-8", errors="replace"),
     }
+
+
+@lru_cache(maxsize=4)
+def _allow_list(entries: tuple[str, ...]) -> outbound_http.AllowList:
+    return outbound_http.AllowList.parse(entries)

@@ -3,9 +3,6 @@ executions, and one execution with its input, output and traceback."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -18,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from consoleapp.views import live_url, require_permission
+from orchestrations import paging
 
 from .models import Execution, Function, FunctionApp
 
@@ -95,17 +93,18 @@ def executions(request: HttpRequest) -> HttpResponse:
 
 
 def _encode_token(execution: Execution) -> str:
-    return base64.urlsafe_b64encode(json.dumps([execution.started_at.isoformat(), execution.pk]).encode()).decode()
+    return paging.encode([execution.started_at, execution.pk])
 
 
 def _decode_token(token: str | None) -> tuple[datetime, int] | None:
+    """The position after which to list; a token from elsewhere lists from the start."""
     if not token:
         return None
     try:
-        started_at, pk = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return datetime.fromisoformat(started_at), int(pk)
-    except (ValueError, TypeError, binascii.Error):
+        started_at, pk = paging.decode(token, [datetime, int])
+    except paging.BadTokenError:
         return None
+    return started_at, pk
 
 
 @login_required

@@ -6,9 +6,6 @@ Nothing here changes anything; the commands live in services.py.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -23,6 +20,7 @@ from django.utils import timezone
 
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 
+from . import paging
 from .engine import OrchestrationStatus, execute
 from .engine import events as ev
 from .engine.events import EventType
@@ -178,11 +176,10 @@ def _parse_datetime(raw: str | None, what: str, errors: list[str]) -> datetime |
     if not raw:
         return None
     try:
-        value = datetime.fromisoformat(raw)
+        return paging.parse_utc(raw, naive_zone=timezone.get_current_timezone())
     except ValueError:
-        errors.append(f"the {what} time {raw!r} is not a date and time")
+        errors.append(f"the {what} time {raw!r} is not a date and time this server can store")
         return None
-    return value if value.tzinfo else timezone.make_aware(value, timezone.get_current_timezone())
 
 
 def _datetime_local(value: datetime) -> str:
@@ -236,21 +233,13 @@ def _beyond(keys: tuple[tuple[str, bool], ...], values: list[Any]) -> Q:
 
 
 def encode_token(instance: Instance, keys: Iterable[tuple[str, bool]]) -> str:
-    values = [getattr(instance, name) for name, _ in keys]
-    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value for value in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+    return paging.encode([getattr(instance, name) for name, _ in keys])
 
 
 def decode_token(token: str, keys: tuple[tuple[str, bool], ...]) -> list[Any]:
     try:
-        values = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if not isinstance(values, list) or len(values) != len(keys):
-            raise ValueError
-        return [
-            datetime.fromisoformat(value) if name == "created_at" else str(value)
-            for (name, _), value in zip(keys, values, strict=True)
-        ]
-    except (ValueError, TypeError, binascii.Error):
+        return paging.decode(token, [datetime if name == "created_at" else str for name, _ in keys])
+    except paging.BadTokenError:
         raise BadFilterError("the page link is not one this server made (or the sort changed)") from None
 
 

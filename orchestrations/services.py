@@ -8,13 +8,10 @@ that a worker turns into history. Nothing is changed when an error is raised.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -27,9 +24,10 @@ from consoleapp.audit import Actor
 from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 
+from . import paging
 from .bulk import insert_rows
 from .dispatch import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
-from .engine import FailureDetails, OrchestrationStatus, SerializationError, validate_instance_id
+from .engine import FailureDetails, OrchestrationStatus, SerializationError, serialization, validate_instance_id
 from .engine import events as ev
 from .engine.entities import held_locks
 from .engine.events import EventType
@@ -80,9 +78,9 @@ def parse_json(text: str | None, what: str) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BadInputError(f"{what} is not valid JSON: {error}") from None
+        return serialization.parse(text, what)
+    except serialization.InvalidJsonError as error:
+        raise BadInputError(str(error)) from None
 
 
 def _check_instance_id(instance_id: str) -> str:
@@ -185,10 +183,14 @@ def query(
         raise BadInputError("the page size must be at least 1")
     queryset = _filtered(statuses, name, created_from, created_to, instance_id_prefix)
     if continuation_token:
-        created_at, last_id = _decode_token(continuation_token)
+        try:
+            created_at, last_id = paging.decode(continuation_token, [datetime, str])
+        except paging.BadTokenError as error:
+            raise BadInputError(str(error)) from None
         queryset = queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, instance_id__gt=last_id))
     rows = list(queryset.order_by("-created_at", "instance_id")[: page_size + 1])
-    token = _encode_token(rows[page_size - 1]) if len(rows) > page_size else None
+    last = rows[page_size - 1] if len(rows) > page_size else None
+    token = paging.encode([last.created_at, last.instance_id]) if last else None
     return Page(rows[:page_size], token)
 
 
@@ -217,20 +219,6 @@ def _filtered(statuses, name, created_from, created_to, instance_id_prefix):
             .filter(id_head=instance_id_prefix)
         )
     return queryset
-
-
-def _encode_token(instance: Instance) -> str:
-    raw = json.dumps([instance.created_at.isoformat(), instance.instance_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_token(token: str) -> tuple[datetime, str]:
-    try:
-        created_at, instance_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        created = datetime.fromisoformat(created_at)
-        return (created if created.tzinfo else created.replace(tzinfo=UTC)), str(instance_id)
-    except (ValueError, TypeError, binascii.Error):
-        raise BadInputError("the continuation token is not one this server issued") from None
 
 
 def wait_for_completion(instance_id: str, timeout: float, poll_interval: float = 0.1) -> Instance:

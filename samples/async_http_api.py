@@ -8,7 +8,9 @@ final response.
 
 The export service is simulated by the two views below (routed in ``samples/urls.py``). It
 keeps no state: the time the export becomes ready is part of the status URL it hands out, so
-any web process can answer any poll.
+any web process can answer any poll. Calling the server itself works because the embedded
+default's ``PERDURA_HTTP_ALLOWED_HOSTS`` lists it (``call_http`` refuses loopback and private
+addresses otherwise); elsewhere, list the host that serves these views.
 """
 
 from __future__ import annotations

@@ -120,3 +120,13 @@ def wait_until(condition, timeout: float = 30.0, interval: float = 0.05, message
             return result
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def allow_live_server(live_server, settings, monkeypatch) -> str:
+    """Let call_http reach the test's live server (a loopback address, refused by default): in
+    this process's settings, and in the environment worker processes started after it inherit."""
+    entry = live_server.url.split("://", 1)[1]
+    settings.PERDURA_HTTP_ALLOWED_HOSTS = [entry]
+    monkeypatch.setenv("PERDURA_HTTP_ALLOWED_HOSTS", entry)
+    return live_server.url

@@ -6,14 +6,14 @@ here it is an error, so that a typo does not silently change the answer.
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
 
-from orchestrations.engine import OrchestrationStatus
+from orchestrations import paging
+from orchestrations.engine import OrchestrationStatus, serialization
 
 from .auth import Caller
 from .endpoints import ApiError
@@ -50,10 +50,8 @@ def timestamp(request: HttpRequest, name: str) -> datetime | None:
         return None
     padded = _SHORT_YEAR.sub(lambda match: f"{match.group(1).zfill(4)}-", value.strip())
     try:
-        parsed = datetime.fromisoformat(padded)
-        # In UTC: the database may not take every offset Python does (PostgreSQL stops at 15:59).
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
+        return paging.parse_utc(padded)
+    except ValueError:
         raise ApiError(400, f"the query parameter {name} must be an ISO 8601 date or time, not {value!r}") from None
 
 
@@ -144,10 +142,6 @@ def _text(request: HttpRequest) -> str:
 
 def _parse_json(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
+        return serialization.parse(text, "the request body")
+    except serialization.InvalidJsonError as error:
         raise ApiError(400, f"Invalid JSON content: {error}") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")

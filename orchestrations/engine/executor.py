@@ -209,7 +209,15 @@ class Episode:
     def _on_task_completed(self, event: HistoryEvent) -> None:
         task = self._open_tasks.pop(event.task_id, None)
         if task is not None:
-            task.complete(loads(event.data))
+            try:
+                result = loads(event.data)
+            except (ValueError, RecursionError) as error:
+                # A result that cannot be read fails the call it answers, which the orchestrator
+                # can catch, and never the episode (which would be retried forever).
+                failure = FailureDetails("MalformedResult", f"the result is not JSON: {error}")
+                task.fail_from(failure)
+            else:
+                task.complete(result)
             self._resume()
 
     def _on_task_failed(self, event: HistoryEvent) -> None:

@@ -217,7 +217,13 @@ class HttpTask(ChainTask):
             poll = {"method": "GET", "uri": self._location, "headers": self._request.get("headers") or {}}
             self._watch(self._episode.call_builtin_http(poll))
             return
-        response = DurableHttpResponse.from_dict(child.result)
+        try:
+            response = DurableHttpResponse.from_dict(child.result)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            # Not the built-in HTTP activity's answer: the call fails, the episode does not.
+            details = FailureDetails.from_exception(error)
+            self.fail(TaskFailedError(f"call_http got a malformed response: {error!r}", details))
+            return
         location = response.header("Location")
         if response.status_code == 202 and location and self._request.get("asynchronous_patterns", True):
             self._location = location

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orchestrations.engine import OrchestrationStatus, TaskFailedError
+from orchestrations.engine import events as ev
 from orchestrations.engine.actions import ScheduleActivity
 from tests.engine.builder import OrchestrationRun
 
@@ -177,3 +178,20 @@ def test_history_of_a_completed_run_ends_with_execution_completed():
     assert last_event.event_type == "ExecutionCompleted"
     assert last_event.details["status"] == OrchestrationStatus.COMPLETED
     assert last_event.data == '["a","b","c"]'
+
+
+def test_an_activity_result_that_is_not_json_fails_the_call_not_the_episode():
+    def orchestrator(ctx):
+        try:
+            yield ctx.call_activity("say_hello", "Tokyo")
+        except TaskFailedError as error:
+            return error.details.error_type
+        return "not caught"
+
+    run = OrchestrationRun(orchestrator)
+    run.run_episode()
+
+    run.add(ev.task_completed(run.now, 0, "{not json")).run_episode()
+
+    assert run.status == OrchestrationStatus.COMPLETED
+    assert run.output == "MalformedResult"

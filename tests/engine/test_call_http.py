@@ -181,3 +181,40 @@ def test_retry_after_parsing(retry_after, seconds):
     response = DurableHttpResponse(202, {"Retry-After": retry_after})
 
     assert response.retry_after_seconds(default=5.0) == seconds
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {"status_code": None, "content": "a file:// answer had no status"},
+        {"headers": {}},
+        {"status_code": "two hundred"},
+        "not a response at all",
+    ],
+)
+def test_a_malformed_http_result_fails_the_call_which_the_orchestrator_can_catch(malformed):
+    def orchestrator(ctx):
+        try:
+            yield ctx.call_http("GET", "https://reports.example/1")
+        except Exception as error:
+            return f"caught {type(error).__name__}"
+        return "not caught"
+
+    run = OrchestrationRun(orchestrator)
+    run.run_episode()
+
+    result = run.complete_activity(0, malformed).run_episode()
+
+    assert run.status == OrchestrationStatus.COMPLETED
+    assert run.output == "caught TaskFailedError"
+    assert result.actions == []
+
+
+def test_a_malformed_http_result_fails_the_instance_when_not_caught():
+    run = OrchestrationRun(fetch_report)
+    run.run_episode()
+
+    run.complete_activity(0, {"status_code": None}).run_episode()
+
+    assert run.status == OrchestrationStatus.FAILED
+    assert "call_http got a malformed response" in run.failure.message

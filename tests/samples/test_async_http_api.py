@@ -4,12 +4,14 @@ its 202 answers until the export is ready."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
 
 from orchestrations import services
 from orchestrations.engine.events import EventType
+from tests.cli.runner import durable
 from tests.samples import COMPLETION_TIMEOUT
 
 
@@ -50,7 +52,7 @@ def test_starting_an_export_needs_post(client):
 
 
 @pytest.mark.slow
-def test_export_report_polls_until_the_export_is_ready(workers, live_server):
+def test_export_report_polls_until_the_export_is_ready(allow_live_server, workers, live_server):
     instance_id = services.start(
         "export_report", {"base_url": live_server.url, "report": "quarterly-sales", "seconds": 1}
     )
@@ -66,3 +68,38 @@ def test_export_report_polls_until_the_export_is_ready(workers, live_server):
     assert len(timers) >= 1
     assert [request["method"] for request in requests] == ["POST"] + ["GET"] * len(timers)
     assert requests[1]["uri"].startswith(f"{live_server.url}/samples/exports/quarterly-sales/")
+
+
+@pytest.fixture
+def nothing_allowed(settings, monkeypatch) -> None:
+    """call_http may reach public addresses only (before the workers start, which read it)."""
+    settings.PERDURA_HTTP_ALLOWED_HOSTS = []
+    monkeypatch.setenv("PERDURA_HTTP_ALLOWED_HOSTS", "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("base_url", "why"),
+    [
+        ("file:///proc/self/cwd/var/secret_key#", "only http and https URLs may be called"),
+        ("http://127.0.0.1:{port}", "127.0.0.1 is a loopback address"),
+    ],
+)
+def test_export_report_to_a_refused_url_fails_naming_it_and_reads_nothing(nothing_allowed, workers, base_url, why):
+    """Neither a local file nor a loopback service is read: the call fails, and with it the
+    instance, saying which URL was refused."""
+    with socket.socket() as internal_service:
+        internal_service.bind(("127.0.0.1", 0))
+        internal_service.listen()
+        internal_service.setblocking(False)
+        base_url = base_url.format(port=internal_service.getsockname()[1])
+        request = json.dumps({"base_url": base_url, "report": "sales"})
+
+        outcome = durable("start", "export_report", "--input", request, "--wait", str(COMPLETION_TIMEOUT))
+
+        with pytest.raises(BlockingIOError):
+            internal_service.accept()  # Nobody connected.
+    document = outcome.json()
+    assert (outcome.exit_code, document["runtimeStatus"]) == (1, "Failed")
+    assert f"{base_url.rstrip('/')}/samples/exports/" in document["output"]
+    assert why in document["output"]

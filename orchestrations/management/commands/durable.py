@@ -20,8 +20,9 @@ from consoleapp import apikeys
 from consoleapp.audit import Actor
 from consoleapp.roles import ROLES
 from entities import services as entity_services
-from orchestrations import services
+from orchestrations import paging, services
 from orchestrations.engine import OrchestrationStatus
+from orchestrations.engine.serialization import loads
 from orchestrations.models import Instance
 from orchestrations.status import status_document
 
@@ -107,12 +108,12 @@ def _positive_int(text: str) -> int:
 def _utc_datetime(text: str) -> datetime:
     """An ISO 8601 date or date-time; one without an offset is taken as UTC."""
     try:
-        value = datetime.fromisoformat(text)
+        return paging.parse_utc(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 date or date-time (such as 2026-11-28 or 2026-11-28T10:00:00Z)"
+            f"{text!r} is not an ISO 8601 date or date-time this server can store "
+            "(such as 2026-11-28 or 2026-11-28T10:00:00Z)"
         ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _statuses(text: str) -> list[str]:
@@ -417,7 +418,7 @@ class Command(BaseCommand):
                 {
                     "name": row.name,
                     "key": row.key,
-                    "state": services.parse_json(row.state, "state"),
+                    "state": loads(row.state),
                     "lastOperationTime": row.last_operation_at.isoformat() if row.last_operation_at else None,
                     "lockedBy": row.lock_owner,
                 }
