@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,6 +32,11 @@ def instances(transactional_db):
         services.start(orchestrator, {"n": hour}, instance_id=instance_id)
         Instance.objects.filter(pk=instance_id).update(created_at=MORNING + timedelta(hours=hour))
     settle()
+
+
+def token(values) -> str:
+    """A continuation token as this server writes them (base64 of a JSON list), with any values."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
 
 
 def ids(reply) -> list[str]:
@@ -113,6 +120,11 @@ def test_query_pages_with_top_and_the_continuation_token_header(api, instances):
         ({"top": "ten"}, {}, "top must be a whole number"),
         ({"top": 0}, {}, "top must be at least 1"),
         ({}, {"x-ms-continuation-token": "forged"}, "not one this server issued"),
+        # The last moment of year 9999 at -23:59 is past what a datetime can hold in UTC.
+        ({"createdTimeFrom": "9999-12-31T23:59:59.999999-23:59"}, {}, "createdTimeFrom must be an ISO 8601"),
+        ({}, {"x-ms-continuation-token": token(["9999-12-31T23:59:59.999999-23:59", "a1"])}, "not one this server"),
+        ({}, {"x-ms-continuation-token": token(["2026-11-26T09:00:00+00:00", 7])}, "not one this server issued"),
+        ({}, {"x-ms-continuation-token": token({"a": 1})}, "not one this server issued"),
     ],
 )
 def test_query_with_a_malformed_filter_is_400(api, instances, query, headers, message):

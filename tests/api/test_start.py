@@ -6,6 +6,7 @@ import pytest
 
 from consoleapp.models import AuditLogEntry
 from orchestrations import services
+from orchestrations.models import Instance
 
 from .helpers import settle
 from .live import PREFIX, segment
@@ -107,6 +108,17 @@ def test_start_with_a_body_that_is_not_json_is_400(api):
 
     assert reply.status == 400
     assert reply.json["Message"].startswith("Invalid JSON content")
+
+
+@pytest.mark.parametrize("depth", [65, 200_000])
+def test_start_with_a_body_nested_too_deeply_is_400_and_starts_nothing(api, depth):
+    body = ("[" * depth + "]" * depth).encode()
+
+    reply = api.start("echo_orchestrator", body=body, headers={"Content-Type": "application/json"})
+
+    assert reply.status == 400
+    assert "nested too deeply (at most 64 levels)" in reply.json["Message"]
+    assert not Instance.objects.exists()
 
 
 def test_start_with_an_invalid_id_is_400(api):

@@ -110,7 +110,9 @@ def test_list_of_nothing_says_so(instances):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("date", ["2026-13-01", "yesterday", "28/11/2026", "2026-11-28T25:00"])
+@pytest.mark.parametrize(
+    "date", ["2026-13-01", "yesterday", "28/11/2026", "2026-11-28T25:00", "9999-12-31T23:59:59.999999-23:59"]
+)
 def test_list_with_an_invalid_date_exits_2(date):
     outcome = durable("list", "--created-after", date)
 

@@ -98,6 +98,15 @@ def test_a_signal_with_input_that_is_not_json_is_refused(operator):
     assert not Entity.objects.exists()
 
 
+def test_a_signal_with_input_nested_too_deeply_is_refused(operator):
+    deep = "{" + '"a":{' * 30_000 + "}" * 30_001
+    response = operator.post(SIGNAL, {"name": "counter", "key": "k", "operation": "add", "input": deep}, follow=True)
+    drain_all()
+
+    assert "the operation input is nested too deeply" in response.content.decode()
+    assert not Entity.objects.exists()
+
+
 def test_deleting_refuses_get(counter, admin):
     assert admin.get(reverse("delete-entity", args=[counter.pk])).status_code == 405
 

@@ -99,6 +99,19 @@ def test_raise_event_with_data_that_is_not_json_changes_nothing(operator):
     assert "the event data is not valid JSON" in page.content.decode()
 
 
+def test_raise_event_with_data_nested_too_deeply_changes_nothing(operator):
+    instance_id = running_instance()
+
+    response = operator.post(
+        reverse("raise-event", args=[instance_id]), {"event_name": "approval", "data": "[" * 50_000 + "]" * 50_000}
+    )
+    drain_all()
+
+    assert response.status_code == 302
+    assert Instance.objects.get(pk=instance_id).runtime_status == "Running"
+    assert "the event data is nested too deeply" in operator.get(response["Location"]).content.decode()
+
+
 def test_suspend_then_resume_with_reasons(operator):
     instance_id = running_instance()
 

@@ -3,6 +3,8 @@ partial that htmx swaps in when the filter changes."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import timedelta
 
@@ -125,6 +127,28 @@ def test_a_page_link_from_elsewhere_is_ignored_with_a_warning(viewer):
 
     assert "Ignored: the page link is not one this server made" in response.content.decode()
     assert len(shown_ids(response)) == 2
+
+
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_page_link_past_the_last_representable_moment_is_ignored_with_a_warning(viewer, direction):
+    make_instances(2)
+    forged = base64.urlsafe_b64encode(json.dumps(["9999-12-31T23:59:59.999999-23:59", "x"]).encode()).decode()
+
+    response = viewer.get(URL, {direction: forged})
+
+    assert response.status_code == 200
+    assert "Ignored: the page link is not one this server made" in response.content.decode()
+    assert len(shown_ids(response)) == 2
+
+
+@pytest.mark.parametrize("field", ["from", "to"])
+def test_a_custom_time_past_the_last_representable_moment_is_ignored_with_a_warning(viewer, field):
+    make_instances(2)
+
+    response = viewer.get(URL, {"created": "custom", field: "9999-12-31T23:59:59.999999-23:59"})
+
+    assert response.status_code == 200
+    assert "is not a date and time this server can store" in response.content.decode()
 
 
 def test_unknown_statuses_are_ignored_with_a_warning(viewer):

@@ -74,3 +74,18 @@ def test_an_unknown_orchestrator_is_refused(operator):
 
     assert response.status_code == 400
     assert "no orchestrator named" in response.content.decode()
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+def test_input_nested_too_deeply_is_refused_with_a_message(operator, depth):
+    response = operator.post(URL, {"name": "echo_orchestrator", "input": "[" * depth + "]" * depth})
+
+    assert response.status_code == 400
+    assert "the input is nested too deeply (at most 64 levels)" in response.content.decode()
+    assert not Instance.objects.exists()
+
+
+def test_input_nested_64_deep_is_accepted(operator):
+    response = operator.post(URL, {"name": "echo_orchestrator", "instance_id": "deep", "input": "[" * 64 + "]" * 64})
+
+    assert response["Location"] == reverse("instance", args=["deep"])
