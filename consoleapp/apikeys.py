@@ -16,6 +16,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from orchestrations.engine.limits import LimitError, check_name
+
 from . import audit
 from .audit import Actor
 from .models import ApiKey
@@ -39,8 +41,10 @@ def create(name: str, role: str, *, actor: Actor | None = None) -> tuple[ApiKey,
     name = (name or "").strip()
     if not name:
         raise ApiKeyError("an API key needs a name (who or what will use it)")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ApiKeyError(f"an API key name may have at most {MAX_NAME_LENGTH} characters")
+    try:
+        check_name(name, "an API key name", MAX_NAME_LENGTH)
+    except LimitError as error:
+        raise ApiKeyError(str(error)) from None
     if role not in ROLES:
         raise ApiKeyError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     with transaction.atomic():

@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "consoleapp.middleware.RejectNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -160,6 +161,10 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 # Serve static files straight from the apps, so the embedded mode needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
+# Perdura stores no uploads. A prefix of its own keeps Django's test server, which serves
+# MEDIA_URL from MEDIA_ROOT, from taking every path (MEDIA_URL is empty by default) for a file.
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
 
 LOGGING = {
     "version": 1,

@@ -3,20 +3,22 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from orchestrations.engine.limits import MAX_INSTANCE_ID_LENGTH, MAX_NAME_LENGTH
+
 
 class Entity(models.Model):
     """One entity's state, lock and place in the work queue. Its inbox is the shared Message
     table, addressed by ``entity_id`` (``@name@key``)."""
 
     entity_id = models.CharField(max_length=300, primary_key=True)
-    name = models.CharField(max_length=200)
-    key = models.CharField(max_length=256)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    key = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH)
     #: The state as JSON text; NULL when the entity has no state (it does not exist).
     state = models.TextField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_operation_at = models.DateTimeField(null=True, blank=True)
     #: The orchestration holding this entity's lock, if any.
-    lock_owner = models.CharField(max_length=256, null=True, blank=True)
+    lock_owner = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH, null=True, blank=True)
     locked_at = models.DateTimeField(null=True, blank=True)
     next_message_at = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=200, null=True, blank=True)

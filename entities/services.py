@@ -16,10 +16,11 @@ from consoleapp.audit import Actor
 from orchestrations import paging
 from orchestrations.engine import EntityId, InvalidEntityIdError, OrchestrationStatus
 from orchestrations.engine import events as ev
+from orchestrations.engine.limits import MAX_EVENT_NAME_LENGTH, check_name
 from orchestrations.engine.serialization import loads
 from orchestrations.inbox import deliver, lock_entities
 from orchestrations.models import Instance, Message
-from orchestrations.services import BadInputError, InvalidStateError, OrchestrationError, _serialize
+from orchestrations.services import BadInputError, InvalidStateError, OrchestrationError, _serialize, checked
 
 from .models import Entity
 
@@ -66,6 +67,7 @@ def signal_many(signals: list[Signal], *, actor: Actor | None = None) -> None:
     for item in signals:
         if not isinstance(item.operation, str) or not item.operation.strip():
             raise BadInputError("an operation name must be a non-empty string")
+        checked(check_name, item.operation, "an operation name", MAX_EVENT_NAME_LENGTH)
         payload = _serialize(item.input, "the operation input")
         target = str(item.entity_id)
         event = ev.entity_operation_signaled(now, -1, target, item.operation, payload, item.scheduled_time)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from orchestrations.engine import FailureDetails
+from orchestrations.engine.failures import storable
 from orchestrations.engine.http import HTTP_ACTIVITY_NAME
 from orchestrations.engine.serialization import dumps, loads
 
@@ -76,7 +77,7 @@ class _Collector:
         text = "\n".join(self.lines)
         if len(text) > MAX_LOG_CHARACTERS:
             text = text[:MAX_LOG_CHARACTERS] + f"\n[cut at {MAX_LOG_CHARACTERS:,} characters]"
-        return text
+        return storable(text)
 
 
 class _ActivityLogs(logging.Handler):

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.db import models
 
+from orchestrations.engine.limits import MAX_INSTANCE_ID_LENGTH, MAX_NAME_LENGTH
+
 
 class FunctionApp(models.Model):
     """A function app as last seen in the registry."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=MAX_NAME_LENGTH, unique=True)
     modules = models.JSONField(default=list)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -24,7 +26,7 @@ class Function(models.Model):
         ENTITY = "entity"
 
     app = models.ForeignKey(FunctionApp, on_delete=models.CASCADE, related_name="functions")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     module = models.CharField(max_length=300, blank=True)
     is_registered = models.BooleanField(default=True)
@@ -46,8 +48,8 @@ class Execution(models.Model):
         FAILED = "Failed"
         ABANDONED = "Abandoned"
 
-    function_name = models.CharField(max_length=200)
-    instance_id = models.CharField(max_length=256)
+    function_name = models.CharField(max_length=MAX_NAME_LENGTH)
+    instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH)
     task_id = models.IntegerField()
     work_item_id = models.BigIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)

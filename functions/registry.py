@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from orchestrations.engine.limits import MAX_NAME_LENGTH, check_name
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -49,7 +51,7 @@ class FunctionApp:
     def __init__(self, name: str) -> None:
         if not name or not isinstance(name, str):
             raise ValueError("a function app needs a non-empty name")
-        self.name = name
+        self.name = check_name(name, "a function app's name")
         self.functions: dict[tuple[FunctionKind, str], RegisteredFunction] = {}
         registry.add_app(self)
 
@@ -64,7 +66,9 @@ class FunctionApp:
 
     def _decorator(self, kind: FunctionKind, func: F | None, name: str | None) -> Any:
         def register(target: F) -> F:
-            function = RegisteredFunction(self.name, _normalized(kind, name or target.__name__), kind, target)
+            chosen = name or target.__name__
+            check_name(chosen, f"the {kind} name {chosen[:MAX_NAME_LENGTH]!r} (in function app {self.name!r})")
+            function = RegisteredFunction(self.name, _normalized(kind, chosen), kind, target)
             registry.add_function(self, function)
             return target
 

@@ -16,10 +16,11 @@ from consoleapp import audit, live, roles
 from consoleapp.audit import Actor
 
 from .engine import events as ev
+from .engine.limits import check_reason
 from .engine.serialization import dumps
 from .inbox import deliver, lock_instances
 from .models import Approval, Message
-from .services import InstanceNotFoundError, InvalidStateError, OrchestrationError
+from .services import InstanceNotFoundError, InvalidStateError, OrchestrationError, checked
 
 
 class NotAllowedError(OrchestrationError, PermissionError):
@@ -54,6 +55,7 @@ def visible_to(user) -> QuerySet[Approval]:
 
 def decide(approval_id: int, *, approved: bool, comment: str = "", user, actor: Actor) -> Approval:
     """Record a person's decision and send it to the waiting orchestration."""
+    checked(check_reason, comment, "the comment")
     approval = Approval.objects.filter(pk=approval_id).first()
     if approval is None:
         raise InstanceNotFoundError(f"no approval with id {approval_id}")

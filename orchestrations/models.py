@@ -10,6 +10,13 @@ from django.utils import timezone
 from .engine import HistoryEvent as EngineEvent
 from .engine import OrchestrationStatus
 from .engine.events import EventType
+from .engine.limits import (
+    MAX_EVENT_NAME_LENGTH,
+    MAX_INSTANCE_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_TITLE_LENGTH,
+    MAX_VERSION_LENGTH,
+)
 
 STATUS_CHOICES = [(status.value, status.value) for status in OrchestrationStatus]
 
@@ -20,9 +27,9 @@ LEASE_FREE_SQL = "(lease_expires_at IS NULL OR lease_expires_at < %s)"
 
 
 class Instance(models.Model):
-    instance_id = models.CharField(max_length=256, primary_key=True)
-    name = models.CharField(max_length=200)
-    version = models.CharField(max_length=100, blank=True, default="")
+    instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH, primary_key=True)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    version = models.CharField(max_length=MAX_VERSION_LENGTH, blank=True, default="")
     #: Changes at every continue-as-new, restart and rewind-free restart, so that answers to
     #: calls of an earlier execution are recognised and dropped.
     execution_id = models.CharField(max_length=32)
@@ -31,7 +38,7 @@ class Instance(models.Model):
     output = models.TextField(null=True, blank=True)
     custom_status = models.TextField(null=True, blank=True)
     failure = models.JSONField(null=True, blank=True)
-    parent_instance_id = models.CharField(max_length=256, null=True, blank=True)
+    parent_instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH, null=True, blank=True)
     parent_task_id = models.IntegerField(null=True, blank=True)
     #: The parent's execution that started this one: only it gets this instance's answer.
     parent_execution_id = models.CharField(max_length=32, blank=True, default="")
@@ -76,13 +83,13 @@ class Instance(models.Model):
 
 
 class HistoryEvent(models.Model):
-    instance_id = models.CharField(max_length=256)
+    instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH)
     execution_id = models.CharField(max_length=32)
     sequence = models.IntegerField()
     event_type = models.CharField(max_length=50)
     timestamp = models.DateTimeField()
     task_id = models.IntegerField(null=True, blank=True)
-    name = models.CharField(max_length=300, null=True, blank=True)
+    name = models.CharField(max_length=MAX_EVENT_NAME_LENGTH, null=True, blank=True)
     data = models.TextField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
 
@@ -125,7 +132,7 @@ class Message(models.Model):
     """An event waiting in an instance's inbox: a start, a result, a raised event, a due timer
     (``visible_at`` in the future), or a control message (terminate, suspend, resume)."""
 
-    instance_id = models.CharField(max_length=256)
+    instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH)
     #: For answers to the instance's own calls: the execution that made them. Empty for
     #: messages meant for whichever execution is current (events, control messages).
     execution_id = models.CharField(max_length=32, blank=True, default="")
@@ -164,10 +171,10 @@ class Message(models.Model):
 class WorkItem(models.Model):
     """An activity call waiting for, or leased to, an activity worker."""
 
-    instance_id = models.CharField(max_length=256)
+    instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH)
     execution_id = models.CharField(max_length=32)
     task_id = models.IntegerField()
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
     input = models.TextField(null=True, blank=True)
     visible_at = models.DateTimeField(default=timezone.now)
     lease_owner = models.CharField(max_length=200, null=True, blank=True)
@@ -214,11 +221,11 @@ class Approval(models.Model):
         EXPIRED = "expired"
         CANCELED = "canceled"
 
-    instance_id = models.CharField(max_length=256)
+    instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH)
     execution_id = models.CharField(max_length=32)
     task_id = models.IntegerField()
-    name = models.CharField(max_length=200)
-    title = models.CharField(max_length=500)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    title = models.CharField(max_length=MAX_TITLE_LENGTH)
     details = models.TextField(null=True, blank=True)
     #: The groups whose members may decide; empty means any approver.
     assignees = models.JSONField(default=list, blank=True)

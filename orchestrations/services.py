@@ -9,7 +9,7 @@ that a worker turns into history. Nothing is changed when an error is raised.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,14 @@ from .engine import events as ev
 from .engine.entities import held_locks
 from .engine.events import EventType
 from .engine.ids import InvalidInstanceIdError, new_instance_id
+from .engine.limits import (
+    MAX_EVENT_NAME_LENGTH,
+    MAX_VERSION_LENGTH,
+    LimitError,
+    check_name,
+    check_reason,
+    check_text,
+)
 from .engine.serialization import dumps, loads
 from .inbox import deliver, lock_instances
 from .models import HistoryEvent, Instance, Message, WorkItem
@@ -83,6 +91,14 @@ def parse_json(text: str | None, what: str) -> Any:
         raise BadInputError(str(error)) from None
 
 
+def checked(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """A value checked against its limit (see engine/limits.py), refused as bad input."""
+    try:
+        return check(*args, **kwargs)
+    except LimitError as error:
+        raise BadInputError(str(error)) from None
+
+
 def _check_instance_id(instance_id: str) -> str:
     try:
         return validate_instance_id(instance_id)
@@ -106,6 +122,8 @@ def start(
 ) -> str:
     """Schedule a new instance of orchestrator ``name``; return its id. An id in use by an
     instance that has not finished is refused; a finished one is replaced."""
+    checked(check_name, name, "an orchestrator name")
+    checked(check_text, version, "the version", MAX_VERSION_LENGTH)
     try:
         registry.get(FunctionKind.ORCHESTRATOR, name)
     except UnknownFunctionError as error:
@@ -133,6 +151,7 @@ def restart(
     instance_id: str, *, new_instance_id: bool = False, reason: str | None = None, actor: Actor | None = None
 ) -> str:
     """Start the orchestration again with its original input, under its id or a new one."""
+    checked(check_reason, reason)
     instance = _get(instance_id)
     if not new_instance_id and not instance.is_terminal:
         raise InvalidStateError(
@@ -251,21 +270,26 @@ def raise_event(
 ) -> None:
     if not isinstance(event_name, str) or not event_name.strip():
         raise BadInputError("an event name must be a non-empty string")
+    checked(check_name, event_name, "an event name", MAX_EVENT_NAME_LENGTH)
+    checked(check_reason, reason)
     payload = _serialize(data, "the event data")
     _send_control(instance_id, ev.event_raised(_now(), event_name, payload), actor, "raise_event", reason)
 
 
 def terminate(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
+    checked(check_reason, reason)
     event = ev.execution_terminated(_now(), _serialize(reason, "the reason"))
     _send_control(instance_id, event, actor, "terminate", reason)
 
 
 def suspend(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
+    checked(check_reason, reason)
     event = ev.execution_suspended(_now(), _serialize(reason, "the reason"))
     _send_control(instance_id, event, actor, "suspend", reason)
 
 
 def resume(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
+    checked(check_reason, reason)
     event = ev.execution_resumed(_now(), _serialize(reason, "the reason"))
     _send_control(instance_id, event, actor, "resume", reason)
 
@@ -290,6 +314,7 @@ def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None =
     """Take a failed instance back to before its failure and carry on: the calls whose failure
     ended it run again, calls still open when it failed are re-issued, failed sub-orchestrations
     are rewound too, and the orchestrator replays to where it was."""
+    checked(check_reason, reason)
     instance = _get(instance_id, lock=True)
     if instance.status != OrchestrationStatus.FAILED:
         raise InvalidStateError(f"only a failed instance can be rewound; {instance_id!r} is {instance.runtime_status}")
@@ -405,6 +430,7 @@ def _resume_child(parent: Instance, row: HistoryEvent, now: datetime) -> list[Me
 
 def purge(instance_id: str, *, reason: str | None = None, actor: Actor | None = None) -> int:
     """Delete a finished instance and everything stored for it; return how many instances went."""
+    checked(check_reason, reason)
     with transaction.atomic():
         instance = _get(instance_id, lock=True)
         if not instance.is_terminal:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from . import actions as act
 from .entities import EntityId, canonical_lock_order
 from .ids import validate_instance_id
+from .limits import MAX_EVENT_NAME_LENGTH, MAX_TITLE_LENGTH, check_name, check_text
 from .retry import RetryOptions
 from .serialization import dumps, loads
 from .tasks import CompletableTask, HttpTask, RetryableTask, Task, TimerTask, WhenAllTask, WhenAnyTask
@@ -95,8 +96,7 @@ class OrchestrationContext:
 
     def wait_for_external_event(self, name: str) -> Task:
         """Wait for an event raised to this instance; events raised before the wait are kept, in order."""
-        if not isinstance(name, str) or not name:
-            raise ValueError("an event name must be a non-empty string")
+        check_name(name, "an event name", MAX_EVENT_NAME_LENGTH)
         return self._episode.wait_for_event(name)
 
     def task_all(self, activities: Sequence[Task]) -> Task:
@@ -108,6 +108,7 @@ class OrchestrationContext:
     def send_event(self, instance_id: str, event_name: str, data: Any = None) -> None:
         """Raise ``event_name`` on another instance, once this episode is checkpointed."""
         validate_instance_id(instance_id)
+        check_name(event_name, "an event name", MAX_EVENT_NAME_LENGTH)
         payload = dumps(data, "the event data")
         self._episode.schedule(lambda task_id: act.SendEvent(task_id, instance_id, event_name, payload), None)
 
@@ -150,8 +151,12 @@ class OrchestrationContext:
         """Ask people to approve or reject a step; it shows in the console's approvals inbox for
         the ``assignees`` groups. The result is ``{"approved", "by", "comment", "decided_at",
         "timed_out"}``; after ``timeout`` with no decision it is a rejection with ``timed_out``."""
-        _check_name(name, "approval")
+        check_name(name, "an approval name")
+        if title is not None:
+            check_text(title, f"the title of approval {name!r}", MAX_TITLE_LENGTH, controls=True)
         groups = (assignees,) if isinstance(assignees, str) else tuple(assignees)
+        for group in groups:
+            check_name(group, f"a group assigned approval {name!r}")
         payload = dumps(details, f"the details of approval {name!r}")
         deadline = self.current_utc_datetime + timeout if timeout is not None else None
         task = CompletableTask(-1, f"Approval {name!r}")
@@ -165,7 +170,7 @@ class OrchestrationContext:
     def call_entity(self, entity_id: EntityId | str, operation_name: str, operation_input: Any = None) -> Task:
         """Run an operation on an entity and wait for its result (or its error, raised here)."""
         entity = str(EntityId.parse(entity_id))
-        _check_name(operation_name, "operation")
+        check_name(operation_name, "an operation name", MAX_EVENT_NAME_LENGTH)
         payload = dumps(operation_input, f"the input of {entity}.{operation_name}")
         return self._episode.call_entity(entity, operation_name, payload)
 
@@ -178,7 +183,7 @@ class OrchestrationContext:
     ) -> None:
         """Send an operation to an entity without waiting for it, now or at ``scheduled_time``."""
         entity = str(EntityId.parse(entity_id))
-        _check_name(operation_name, "operation")
+        check_name(operation_name, "an operation name", MAX_EVENT_NAME_LENGTH)
         payload = dumps(operation_input, f"the input of {entity}.{operation_name}")
         self._episode.signal_entity(entity, operation_name, payload, scheduled_time)
 
@@ -209,20 +214,21 @@ class OrchestrationContext:
     # Helpers.
 
     def _schedule_activity(self, name: str, input_: Any) -> CompletableTask:
-        _check_name(name, "activity")
+        check_name(name, "an activity name")
         payload = dumps(input_, f"the input of activity {name!r}")
         task = CompletableTask(-1, f"Activity {name!r}")
         self._episode.schedule(lambda task_id: act.ScheduleActivity(task_id, name, payload), task)
         return task
 
     def _schedule_sub_orchestration(self, name: str, input_: Any, instance_id: str | None) -> CompletableTask:
-        _check_name(name, "orchestrator")
+        check_name(name, "an orchestrator name")
         self._episode.locks.check_can_start_sub_orchestration()
         payload = dumps(input_, f"the input of sub-orchestration {name!r}")
         task = CompletableTask(-1, f"Sub-orchestration {name!r}")
 
         def make_action(task_id: int) -> act.CreateSubOrchestration:
-            child_id = instance_id or f"{self.instance_id}:{task_id}"
+            # A derived id is checked too: a long parent id can make it too long to store.
+            child_id = instance_id or validate_instance_id(f"{self.instance_id}:{task_id}")
             return act.CreateSubOrchestration(task_id, name, child_id, payload, self.version)
 
         self._episode.schedule(make_action, task)
@@ -230,11 +236,6 @@ class OrchestrationContext:
 
     def _child_instance_id(self, instance_id: str | None) -> str | None:
         return validate_instance_id(instance_id) if instance_id is not None else None
-
-
-def _check_name(name: object, kind: str) -> None:
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"an {kind} name must be a non-empty string, not {name!r}")
 
 
 def _check_retry_options(retry_options: object) -> None:

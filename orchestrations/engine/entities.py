@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .events import EventType, HistoryEvent
 from .failures import OrchestrationStateError
+from .limits import MAX_ENTITY_ID_LENGTH, LimitError, check_name, check_text
 
 if TYPE_CHECKING:
     from .executor import Episode
@@ -36,6 +37,16 @@ class EntityId:
             raise InvalidEntityIdError(f"an entity name must be a non-empty string without '@', not {self.name!r}")
         if not isinstance(self.key, str) or not self.key:
             raise InvalidEntityIdError(f"an entity key must be a non-empty string, not {self.key!r}")
+        try:
+            check_name(self.name, "an entity name")
+            check_text(self.key, "an entity key", MAX_ENTITY_ID_LENGTH, controls=True)
+        except LimitError as error:
+            raise InvalidEntityIdError(str(error)) from None
+        length = len(self.name) + len(self.key) + 2
+        if length > MAX_ENTITY_ID_LENGTH:
+            raise InvalidEntityIdError(
+                f"an entity id (@name@key) may have at most {MAX_ENTITY_ID_LENGTH} characters; this one has {length}"
+            )
         object.__setattr__(self, "name", self.name.lower())
 
     def __str__(self) -> str:

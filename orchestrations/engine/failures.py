@@ -19,7 +19,11 @@ class FailureDetails:
     @classmethod
     def from_exception(cls, error: BaseException) -> FailureDetails:
         stack = "".join(traceback.format_exception(error))
-        return cls(error_type=qualified_type_name(type(error)), message=str(error), stack_trace=stack)
+        return cls(
+            error_type=storable(qualified_type_name(type(error))),
+            message=storable(str(error)),
+            stack_trace=storable(stack),
+        )
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> FailureDetails:
@@ -34,6 +38,12 @@ class FailureDetails:
             error_type = qualified_type_name(error_type)
         short_name = self.error_type.rsplit(".", 1)[-1]
         return error_type in (self.error_type, short_name)
+
+
+def storable(text: str) -> str:
+    """Text from user code, with any NUL shown as ``\\x00``: PostgreSQL cannot store NUL in
+    text or JSON, and a failure that cannot be stored would fail its checkpoint forever."""
+    return text.replace("\x00", "\\x00") if "\x00" in text else text
 
 
 def qualified_type_name(error_type: type) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-MAX_INSTANCE_ID_LENGTH = 256
+from .limits import MAX_INSTANCE_ID_LENGTH
+
 _FORBIDDEN_CHARACTERS = frozenset("/\\#?")
 
 #: The namespace of ``new_uuid``; a constant, so replays derive the same ids.

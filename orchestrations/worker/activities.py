@@ -337,6 +337,9 @@ def _still_ours(item: WorkItem, ours: set[int]) -> bool:
     return False
 
 
+#: The width of the error type's column: a class nested deep in a long module path is cut to it.
+ERROR_TYPE_LENGTH = Execution._meta.get_field("error_type").max_length
+
 EXECUTION_RESULT = ["status", "ended_at", "output", "error_type", "error_message", "traceback", "logs"]
 
 
@@ -347,7 +350,7 @@ def _record(execution: Execution, outcome: ActivityOutcome) -> None:
         execution.output = outcome.result
     else:
         execution.status = Execution.Status.FAILED
-        execution.error_type = outcome.failure.error_type
+        execution.error_type = outcome.failure.error_type[:ERROR_TYPE_LENGTH]
         execution.error_message = outcome.failure.message
         execution.traceback = outcome.failure.stack_trace or ""
 

@@ -6,6 +6,7 @@ import pytest
 
 from consoleapp.models import AuditLogEntry
 from orchestrations import services
+from orchestrations.models import Message
 
 from .helpers import settle
 from .test_start import AWKWARD_ID, PAYLOADS
@@ -97,3 +98,23 @@ def test_raise_event_needs_the_raise_event_permission(live_server, viewer_key, w
     reply = LiveApi(live_server.url, viewer_key).raise_event(waiting, "approval", 1)
 
     assert reply.status == 403
+
+
+def test_raise_event_with_a_name_of_10000_characters_is_400_and_sends_nothing(api, waiting):
+    reply = api.raise_event(waiting, "e" * 10_000, True)
+
+    assert reply.status == 400
+    assert "an event name may have at most 300 characters; this one has 10,000" in reply.json["Message"]
+    assert not Message.objects.filter(instance_id=waiting).exists()
+    assert not AuditLogEntry.objects.filter(action="raise_event").exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["instances/wait%00ing/raiseEvent/approval", "instances/waiting/raiseEvent/appr%00oval"]
+)
+def test_a_nul_character_anywhere_in_the_path_is_400(api, waiting, path):
+    reply = api.post(f"/runtime/webhooks/durabletask/{path}", json_body=True)
+
+    assert reply.status == 400
+    assert "NUL" in reply.json["Message"]
+    assert not Message.objects.filter(instance_id=waiting).exists()

@@ -75,3 +75,13 @@ def test_raise_event_with_a_blank_name_exits_2(waiting):
     assert outcome.exit_code == 2
     assert "an event name must be a non-empty string" in outcome.stderr
     assert stored_rows() == before
+
+
+def test_raise_event_with_a_name_of_10000_characters_exits_2_and_sends_nothing(waiting):
+    before = stored_rows()
+
+    outcome = durable("raise-event", waiting, "e" * 10_000, "--data", "true")
+
+    assert outcome.exit_code == 2
+    assert "an event name may have at most 300 characters; this one has 10,000" in outcome.stderr
+    assert stored_rows() == before

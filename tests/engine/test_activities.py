@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from orchestrations.engine import OrchestrationStatus, TaskFailedError
+import pytest
+
+from orchestrations.engine import EntityId, OrchestrationStatus, TaskFailedError
 from orchestrations.engine import events as ev
 from orchestrations.engine.actions import ScheduleActivity
 from tests.engine.builder import OrchestrationRun
@@ -162,8 +164,47 @@ def test_empty_activity_name_fails_the_instance():
     run.run_episode()
 
     assert run.status == OrchestrationStatus.FAILED
-    assert run.failure.error_type == "ValueError"
+    # A LimitError, which is a ValueError: code that catches ValueError still catches it.
+    assert run.failure.error_type == "orchestrations.engine.limits.LimitError"
     assert "activity name must be a non-empty string" in run.failure.message
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda ctx: ctx.call_activity("a" * 201), "an activity name may have at most 200 characters"),
+        (lambda ctx: ctx.call_activity("say\x00hello"), "may not contain control characters (0x00)"),
+        (lambda ctx: ctx.call_sub_orchestrator("o" * 201), "an orchestrator name may have at most 200"),
+        (lambda ctx: ctx.wait_for_external_event("e" * 301), "an event name may have at most 300"),
+        (lambda ctx: ctx.send_event("other", "e" * 301), "an event name may have at most 300"),
+        (lambda ctx: ctx.call_entity(EntityId("counter", "k"), "o" * 301), "an operation name may have at most 300"),
+        (lambda ctx: ctx.call_entity(EntityId("counter", "k" * 250), "add"), "at most 256 characters"),
+        (lambda ctx: ctx.request_approval("n" * 201), "an approval name may have at most 200"),
+        (lambda ctx: ctx.request_approval("ship", title="t" * 501), "may have at most 500"),
+        (lambda ctx: ctx.request_approval("ship", assignees=["g" * 201]), "a group assigned approval"),
+    ],
+)
+def test_a_call_whose_names_could_not_be_stored_fails_in_the_orchestrator(call, message):
+    def orchestrator(ctx):
+        yield call(ctx)
+
+    run = OrchestrationRun(orchestrator)
+    run.run_episode()
+
+    assert run.status == OrchestrationStatus.FAILED
+    assert message in run.failure.message
+    assert run.last.actions == []
+
+
+def test_a_sub_orchestration_id_derived_from_a_long_parent_id_is_checked():
+    def orchestrator(ctx):
+        yield ctx.call_sub_orchestrator("child")
+
+    run = OrchestrationRun(orchestrator, instance_id="p" * 255)
+    run.run_episode()
+
+    assert run.status == OrchestrationStatus.FAILED
+    assert "an instance id may have at most 256 characters" in run.failure.message
 
 
 def test_history_of_a_completed_run_ends_with_execution_completed():

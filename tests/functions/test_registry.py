@@ -110,3 +110,12 @@ def test_looking_up_a_kind_with_nothing_registered_says_none(fresh_registry):
 def test_a_function_app_needs_a_name(fresh_registry, name):
     with pytest.raises(ValueError, match="a function app needs a non-empty name"):
         FunctionApp(name)
+
+
+def test_a_function_name_too_long_to_store_is_refused_naming_it(fresh_registry):
+    app = FunctionApp("orders")
+
+    with pytest.raises(
+        ValueError, match=r"the activity name 'aaaa.*' \(in function app 'orders'\) may have at most 200"
+    ):
+        app.activity(name="a" * 201)(lambda payload: payload)
