@@ -23,6 +23,9 @@ class Entity(models.Model):
     next_message_at = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=200, null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: Batches in a row that failed for their data, and the last one's error (see entities.worker).
+    failed_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    last_error = models.TextField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "key"]

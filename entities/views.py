@@ -19,8 +19,9 @@ from consoleapp.templatetags.console import dom_id
 from consoleapp.views import live_url, require_permission
 from functions.registry import FunctionKind, registry
 from orchestrations.engine import EntityId, InvalidEntityIdError
-from orchestrations.models import Message
+from orchestrations.models import Message, SetAsideMessage
 from orchestrations.services import BadInputError, OrchestrationError, parse_json
+from orchestrations.worker.episodes import MAX_FAILED_ATTEMPTS
 
 from . import services
 from .models import Entity
@@ -110,6 +111,8 @@ def detail_context(entity: Entity) -> dict:
         "key": dom_id(entity.pk),
         "queued": list(queued[:QUEUED_SHOWN]),
         "queued_count": queued.count(),
+        "set_aside": list(SetAsideMessage.objects.filter(instance_id=entity.pk).order_by("-pk")[:QUEUED_SHOWN]),
+        "max_failed_attempts": MAX_FAILED_ATTEMPTS,
         "nav": "entities",
     }
 

@@ -23,8 +23,14 @@ from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType, HistoryEvent
 from orchestrations.engine.serialization import loads
 from orchestrations.inbox import deliver, lock_entities, lock_instances
-from orchestrations.models import Instance, Message
-from orchestrations.worker.episodes import RETRY_SECONDS, LeaseLostError
+from orchestrations.models import Instance, Message, SetAsideMessage
+from orchestrations.worker.episodes import (
+    MAX_FAILED_ATTEMPTS,
+    RETRY_SECONDS,
+    LeaseLostError,
+    count_failure,
+    describe_error,
+)
 
 from .engine import OrchestrationStart, run_operation
 from .models import Entity
@@ -60,11 +66,12 @@ def process_entities(worker_id: str, limit: int) -> int:
             changed.append(entity_id)
         except LeaseLostError:
             logger.warning("lost the lease on entity %s; another worker has it", entity_id)
-        except Exception:
+        except Exception as error:
             logger.exception("batch of entity %s failed; retrying in %ss", entity_id, RETRY_SECONDS)
-            Entity.objects.filter(pk=entity_id, lease_owner=worker_id).update(
-                lease_expires_at=timezone.now() + timedelta(seconds=RETRY_SECONDS)
-            )
+            attempts = count_failure(Entity, entity_id, worker_id, error)
+            if attempts >= MAX_FAILED_ATTEMPTS:
+                give_up(entity_id, worker_id, error, attempts)
+                changed.append(entity_id)
     live.publish(live.ENTITY, changed)
     return len(entity_ids)
 
@@ -74,14 +81,33 @@ def run_entity_batch(entity_id: str, worker_id: str) -> None:
     entity = Entity.objects.get(pk=entity_id)
     if entity.lease_owner != worker_id:
         raise LeaseLostError(entity_id)
-    inbox = Message.objects.filter(instance_id=entity_id, visible_at__lte=now)
+    batch = EntityBatch(entity, now)
+    batch.run(_ready_messages(entity, now))
+    batch.commit(worker_id)
+
+
+def _ready_messages(entity: Entity, now: datetime) -> list[Message]:
+    inbox = Message.objects.filter(instance_id=entity.pk, visible_at__lte=now)
     if entity.lock_owner:
         # The others' messages wait for the lock; fetched, they could fill the batch and hide
         # the holder's (its calls, its unlock) forever.
         inbox = inbox.filter(sender=entity.lock_owner)
-    messages = list(inbox.order_by("id")[: settings.PERDURA_ENTITY_BATCH_SIZE])
+    return list(inbox.order_by("id")[: settings.PERDURA_ENTITY_BATCH_SIZE])
+
+
+def give_up(entity_id: str, worker_id: str, error: BaseException, attempts: int) -> None:
+    """Set aside the batch an entity failed ``attempts`` times in a row, with the error: its
+    state stays as it was, each waiting caller is answered with the failure, and the entity
+    goes on with the messages after it. A lock request set aside leaves its orchestration
+    waiting for the lock, which the console shows with the set-aside message."""
+    why = describe_error(error)
+    logger.error("setting aside a batch of entity %s after %d failures: %s", entity_id, attempts, why)
+    entity = Entity.objects.filter(pk=entity_id, lease_owner=worker_id).first()
+    if entity is None:
+        return  # Another worker has it now: it counts on from there.
+    now = timezone.now()
     batch = EntityBatch(entity, now)
-    batch.run(messages)
+    batch.set_aside(_ready_messages(entity, now), why, attempts)
     batch.commit(worker_id)
 
 
@@ -96,6 +122,9 @@ class EntityBatch:
         self.consumed_ids: list[int] = []
         self.outgoing: list[Message] = []
         self.orchestrations: list[OrchestrationStart] = []
+        self.set_aside_messages: list[SetAsideMessage] = []
+        #: What ``failed_attempts`` and ``last_error`` become: a batch written is a success.
+        self.last_error: str | None = None
         try:
             self.function = registry.get(FunctionKind.ENTITY, self.entity_id.name).func
             self.missing_function: UnknownFunctionError | None = None
@@ -121,6 +150,21 @@ class EntityBatch:
             if not lock_released:
                 return
             pending = waiting
+
+    def set_aside(self, messages: list[Message], why: str, attempts: int) -> None:
+        """Take ``messages`` out of the inbox unprocessed, keeping them with ``why``; answer each
+        call among them with the failure."""
+        self.consumed_ids = [message.pk for message in messages]
+        self.set_aside_messages = [SetAsideMessage.of(message, why, self.now) for message in messages]
+        self.last_error = why
+        failure = FailureDetails(
+            "OperationSetAside",
+            f"the entity's batch failed {attempts} times in a row and was set aside: {why}",
+        )
+        for message in messages:
+            if message.event_type == EventType.ENTITY_OPERATION_CALLED and message.sender:
+                task_id = message.event.get("task_id")
+                self._answer(message, ev.entity_operation_failed(self.now, task_id, failure))
 
     def _handle(self, message: Message) -> None:
         event = message.to_engine()
@@ -194,9 +238,12 @@ class EntityBatch:
                 if deleted != len(self.consumed_ids):
                     raise LeaseLostError(entity_id)
             deliver(self.outgoing)
+            SetAsideMessage.objects.bulk_create(self.set_aside_messages)
             for start in self.orchestrations:
                 self._start_orchestration(services, start)
             fields = {"state": self.state, "lock_owner": self.lock_owner}
+            if self.entity.failed_attempts or self.last_error:
+                fields |= {"failed_attempts": 0, "last_error": self.last_error}
             if self.lock_owner != self.entity.lock_owner:
                 fields["locked_at"] = self.now if self.lock_owner else None
             if self.operations_run:

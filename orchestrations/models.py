@@ -51,6 +51,10 @@ class Instance(models.Model):
     next_message_at = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=200, null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: Episodes in a row that failed for their data (not a lost lease or a database briefly
+    #: away), and the last one's error; at a bound the instance fails (see worker.episodes).
+    failed_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    last_error = models.TextField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "instance_id"]
@@ -166,6 +170,40 @@ class Message(models.Model):
 
     def to_engine(self) -> EngineEvent:
         return EngineEvent.from_dict(self.event)
+
+
+class SetAsideMessage(models.Model):
+    """A message taken out of an inbox because the episode (or entity batch) that had to take
+    it failed again and again: kept, with the error, for people to see, never processed."""
+
+    instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH)
+    execution_id = models.CharField(max_length=32, blank=True, default="")
+    sender = models.CharField(max_length=300, blank=True, default="")
+    event_type = models.CharField(max_length=50)
+    event = models.JSONField()
+    sent_at = models.DateTimeField()
+    set_aside_at = models.DateTimeField(default=timezone.now)
+    error = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["instance_id"], name="set_aside_instance")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} for {self.instance_id} (set aside)"
+
+    @classmethod
+    def of(cls, message: Message, error: str, now) -> SetAsideMessage:
+        return cls(
+            instance_id=message.instance_id,
+            execution_id=message.execution_id,
+            sender=message.sender,
+            event_type=message.event_type,
+            event=message.event,
+            sent_at=message.created_at,
+            set_aside_at=now,
+            error=error,
+        )
 
 
 class WorkItem(models.Model):

@@ -31,7 +31,8 @@ from functions.registry import FunctionKind, registry
 
 from . import approvals, inspect, services
 from .inspect import BadFilterError, InstanceFilter
-from .models import Approval, HistoryEvent, Instance
+from .models import Approval, HistoryEvent, Instance, SetAsideMessage
+from .worker.episodes import MAX_FAILED_ATTEMPTS
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -39,6 +40,8 @@ BULK_LIMIT = 1_000
 HISTORY_PAGE_SIZE = 100
 #: A page left open on a busy instance keeps at most this many live history rows.
 LIVE_HISTORY_LIMIT = 500
+#: The most recent set-aside messages an instance or entity page lists.
+SET_ASIDE_SHOWN = 20
 
 
 def _get_instance_for_user(request: HttpRequest, instance_id: str, codename: str = "view_console") -> Instance:
@@ -286,6 +289,8 @@ def instance_context(instance: Instance, user, *, since: int | None = None, exec
         "waiting": waiting,
         "decidable": {approval.pk for approval in waiting.approvals if approvals.can_decide(user, approval)},
         "children": list(children[:50]),
+        "set_aside": list(SetAsideMessage.objects.filter(instance_id=instance.pk).order_by("-pk")[:SET_ASIDE_SHOWN]),
+        "max_failed_attempts": MAX_FAILED_ATTEMPTS,
         "children_count": children.count(),
         "failure_text": json.dumps(instance.failure, ensure_ascii=False) if instance.failure else None,
         "actions": (actions := _available_actions(instance, user)),

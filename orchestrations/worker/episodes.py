@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
-from django.db.models import Min
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Min, Model
 from django.utils import timezone
 
 from consoleapp import live
@@ -49,9 +49,10 @@ from ..engine import events as ev
 from ..engine.entities import held_locks, is_entity_address
 from ..engine.events import EventType
 from ..engine.executor import Episode
+from ..engine.failures import qualified_type_name, storable
 from ..engine.serialization import loads
 from ..inbox import TERMINAL, deliver
-from ..models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, WorkItem
+from ..models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
 from .activities import execution_of
 from .history import Replay, replay_cache
 
@@ -61,6 +62,13 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGES_PER_EPISODE = 1000
 #: How long an instance whose episode raised waits before it is tried again.
 RETRY_SECONDS = 5
+#: How many episodes of one instance in a row may fail for their data (a bug, a value the
+#: database refuses) before the instance fails with the reason and the messages it could not
+#: take are set aside: at RETRY_SECONDS apart, about 20 seconds of trying.
+MAX_FAILED_ATTEMPTS = 5
+#: Errors that say nothing about the episode: another worker took it over, or the database was
+#: briefly away or broke a deadlock. They are retried without counting.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
 CONTROL_EVENTS = (EventType.EXECUTION_TERMINATED, EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED)
 
 
@@ -123,15 +131,95 @@ def run_claimed(instance_ids: list[str], worker_id: str) -> None:
     live.publish(live.INSTANCE, changed)
 
 
-def retry_later(instance_id: str, worker_id: str) -> None:
-    """Keep a failing instance leased for a little while, so that an episode failing on every
-    try (a database error, a bug) is retried at a steady pace instead of in a tight loop."""
+def retry_later(instance_id: str, worker_id: str, error: BaseException) -> None:
+    """Retry a failing instance later; give it up once its episodes failed MAX_FAILED_ATTEMPTS
+    times in a row."""
+    attempts = count_failure(Instance, instance_id, worker_id, error)
+    if attempts >= MAX_FAILED_ATTEMPTS:
+        give_up(instance_id, worker_id, error, attempts)
+
+
+def count_failure(model: type[Model], key: str, worker_id: str, error: BaseException) -> int:
+    """Keep a failing row (an instance or an entity) leased to this worker for a little while,
+    so that work failing on every try is retried at a steady pace instead of in a tight loop;
+    count the failure if it is the work's own (not TRANSIENT_ERRORS). Returns the count, 0 for
+    a failure not counted."""
+    counted = not isinstance(error, TRANSIENT_ERRORS)
+    fields: dict[str, Any] = {"lease_expires_at": timezone.now() + timedelta(seconds=RETRY_SECONDS)}
+    if counted:
+        fields |= {"failed_attempts": F("failed_attempts") + 1, "last_error": describe_error(error)}
+    rows = model.objects.filter(pk=key, lease_owner=worker_id)
     try:
-        Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(
-            lease_expires_at=timezone.now() + timedelta(seconds=RETRY_SECONDS)
-        )
+        with transaction.atomic():
+            rows.update(**fields)
+            return (rows.values_list("failed_attempts", flat=True).first() or 0) if counted else 0
     except DatabaseError:
-        logger.exception("could not shorten the lease on %s; it expires by itself", instance_id)
+        logger.exception("could not shorten the lease on %s; it expires by itself", key)
+        return 0
+
+
+def describe_error(error: BaseException) -> str:
+    """An error as the console shows it, cut to a readable length and storable."""
+    text = f"{qualified_type_name(type(error))}: {error}"
+    return storable(text if len(text) <= MAX_ERROR_CHARACTERS else text[:MAX_ERROR_CHARACTERS] + "…")
+
+
+#: The most of an error's text kept with a failing instance.
+MAX_ERROR_CHARACTERS = 2000
+
+
+def give_up(instance_id: str, worker_id: str, error: BaseException, attempts: int) -> None:
+    """Fail an instance whose episodes failed ``attempts`` times in a row, with the reason, and
+    set aside the messages the episode could not take: they are kept, with the error, where the
+    console shows them, and the parent (if any) hears of the failure as of any other. If even
+    that cannot be written, the row alone is marked Failed."""
+    why = describe_error(error)
+    failure = FailureDetails(
+        "CheckpointFailed",
+        f"the instance's episode failed {attempts} times in a row and was given up: {why}",
+    )
+    logger.error("giving up on %s after %d failed episodes: %s", instance_id, attempts, why)
+    try:
+        instance = Instance.objects.get(pk=instance_id, lease_owner=worker_id)
+        now = timezone.now()
+        plan = EpisodePlan(instance, now)
+        inbox = Message.objects.filter(instance_id=instance_id, visible_at__lte=now).order_by("id")
+        plan.set_aside(list(inbox[:MAX_MESSAGES_PER_EPISODE]), why, failure)
+        commit_episodes([plan], worker_id)
+        live.publish(live.INSTANCE, [instance_id])
+        return
+    except Instance.DoesNotExist:
+        return  # Another worker has it now: it counts on from there.
+    except Exception:
+        logger.exception("could not write the failure of %s; marking its row Failed", instance_id)
+    _mark_failed(instance_id, worker_id, failure, why)
+    live.publish(live.INSTANCE, [instance_id])
+
+
+def _mark_failed(instance_id: str, worker_id: str, failure: FailureDetails, why: str) -> None:
+    """The least that ends the loop: the row Failed and its ready messages set aside, without
+    history (whose writing failed); or, if even the messages cannot be moved, the row alone."""
+    now = timezone.now()
+    ended = {
+        "runtime_status": OrchestrationStatus.FAILED,
+        "failure": failure.to_dict(),
+        "completed_at": now,
+        "updated_at": now,
+        "next_message_at": None,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "failed_attempts": 0,
+        "last_error": why,
+    }
+    try:
+        with transaction.atomic():
+            inbox = list(Message.objects.filter(instance_id=instance_id, visible_at__lte=now).order_by("id"))
+            SetAsideMessage.objects.bulk_create([SetAsideMessage.of(message, why, now) for message in inbox])
+            Message.objects.filter(pk__in=[message.pk for message in inbox]).delete()
+            Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(**ended)
+    except DatabaseError:
+        logger.exception("could not set aside the messages of %s", instance_id)
+        Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(**ended)
 
 
 def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
@@ -163,9 +251,9 @@ def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
         plan = EpisodePlan(instance, now, replays[instance_id])
         try:
             plan.consume(inboxes[instance_id])
-        except Exception:
+        except Exception as error:
             logger.exception("episode of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
-            retry_later(instance_id, worker_id)
+            retry_later(instance_id, worker_id, error)
             continue
         plans.append(plan)
     return plans
@@ -179,9 +267,9 @@ def _commit_alone(plan: EpisodePlan, worker_id: str) -> bool:
         return True
     except LeaseLostError:
         logger.warning("lost the lease on %s; another worker has it", instance_id)
-    except Exception:
+    except Exception as error:
         logger.exception("checkpoint of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
-        retry_later(instance_id, worker_id)
+        retry_later(instance_id, worker_id, error)
     return False
 
 
@@ -223,8 +311,21 @@ class EpisodePlan:
         #: The live replay this episode continues (from the cache) or starts.
         self.episode: Episode | None = replay.episode if replay is not None else None
         self.approvals: list[Approval] = []
+        self.set_aside_messages: list[SetAsideMessage] = []
+        if instance.failed_attempts:
+            # Whatever this episode writes, it is a success: the count starts again.
+            self.fields.update(failed_attempts=0, last_error=None)
 
     # Deciding what the messages mean.
+
+    def set_aside(self, messages: list[Message], error: str, failure: FailureDetails) -> None:
+        """Take ``messages`` out of the inbox, unprocessed, keeping them with ``error``, and end
+        the instance Failed with ``failure``."""
+        self.consumed_ids = [message.pk for message in messages]
+        self.set_aside_messages = [SetAsideMessage.of(message, error, self.now) for message in messages]
+        self.fields.update(failed_attempts=0, last_error=error)
+        if not self.instance.is_terminal:
+            self._finish(engine.Completion(OrchestrationStatus.FAILED, failure=failure))
 
     def consume(self, messages: list[Message]) -> None:
         if self.instance.is_terminal:
@@ -575,6 +676,9 @@ def write_episodes(
     for child in children:
         replace_instance(child, replacing=child.pk in locked)
     _write_approvals(plans)
+    set_aside = [message for plan in plans for message in plan.set_aside_messages]
+    if set_aside:
+        SetAsideMessage.objects.bulk_create(set_aside)
     deliver(outgoing)
     kept_ids = {id(item) for item in kept}
     new_items = [item for plan in plans for item in plan.work_items if id(item) not in kept_ids]
