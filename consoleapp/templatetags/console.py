@@ -147,12 +147,6 @@ def pretty_value(value: Any) -> str:
     return show_value(value).text
 
 
-@register.filter
-def json_highlight(text: str | None) -> SafeString:
-    """Stored JSON text as HTML, within the bounds above."""
-    return show_json(text).html
-
-
 class _NotIndented(Exception):
     """Raised for a value shown as stored; its message says why, and is empty for text that is
     not JSON, which has nothing to indent and so nothing to explain."""

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from consoleapp.templatetags.console import STORED_EXCERPT_LIMIT
+from consoleapp.templatetags.console import PRETTY_DEPTH_LIMIT, STORED_EXCERPT_LIMIT
 from entities import services as entity_services
 from entities.models import Entity
 from entities.views import render_detail_live
@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db
 
 #: The most HTML one character of stored text becomes: ``'`` is escaped as ``&#x27;``.
 ESCAPED = 6
-#: The most a panel that shows its value as stored adds to a page.
+#: The most a panel that shows its value as stored adds to a page, with its note.
 STORED_PANEL = STORED_EXCERPT_LIMIT * ESCAPED + 1024
+TOO_DEEP = f"nested deeper than {PRETTY_DEPTH_LIMIT} levels"
 
 
 def nested_lists(depth: int) -> list:
@@ -98,11 +99,19 @@ def test_an_instance_with_input_nested_900_deep_keeps_its_page_and_push_small(vi
 
     # The input and the output (the same value) are shown as stored.
     assert len(page) <= len(small_page) + 2 * STORED_PANEL
+    assert f"Shown as stored, not indented: {TOO_DEEP}." in page
+    assert reverse("instance-download", args=["deep", "input"]) in page
     assert push_of(deep, user) <= push_of(small, user) + 2 * STORED_PANEL
 
 
-@pytest.mark.parametrize("text", [NEAR_THE_PAYLOAD_LIMIT, UNDER_THE_INPUT_LIMIT])
-def test_a_large_payload_keeps_the_instance_page_and_push_small(viewer, text):
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        (NEAR_THE_PAYLOAD_LIMIT, "not indented: over 256 KB. The first 64.0\xa0KB of 3.7\xa0MB shown."),
+        (UNDER_THE_INPUT_LIMIT, "not indented: over 256 KB once indented. The first 64.0\xa0KB of 238.3\xa0KB shown."),
+    ],
+)
+def test_a_large_payload_keeps_the_instance_page_and_push_small(viewer, text, note):
     small = echo("small", [1])
     large = echo_stored("large", text)
     user = User.objects.get(username="viewer")
@@ -110,6 +119,8 @@ def test_a_large_payload_keeps_the_instance_page_and_push_small(viewer, text):
     page = get(viewer, reverse("instance", args=["large"]))
 
     assert len(page) <= len(get(viewer, reverse("instance", args=["small"]))) + 2 * STORED_PANEL
+    assert note in page
+    assert reverse("instance-download", args=["large", "output"]) in page
     assert push_of(large, user) <= push_of(small, user) + 2 * STORED_PANEL
 
 
@@ -120,6 +131,8 @@ def test_a_history_event_with_deep_data_opens_small(viewer):
     event = get(viewer, reverse("history-event", args=["deep", started.pk]))
 
     assert len(event) <= STORED_PANEL
+    assert TOO_DEEP in event
+    assert reverse("history-event-download", args=["deep", started.pk, "data"]) in event
 
 
 def test_an_activity_run_with_a_near_limit_payload_keeps_its_page_small(viewer):
@@ -131,6 +144,8 @@ def test_an_activity_run_with_a_near_limit_payload_keeps_its_page_small(viewer):
     page = get(viewer, reverse("execution", args=[large.pk]))
 
     assert len(page) <= len(get(viewer, reverse("execution", args=[small.pk]))) + 2 * STORED_PANEL
+    assert reverse("execution-download", args=[large.pk, "input"]) in page
+    assert reverse("execution-download", args=[large.pk, "output"]) in page
 
 
 def test_an_entity_with_deep_state_keeps_its_page_and_push_small(viewer):
@@ -143,6 +158,8 @@ def test_an_entity_with_deep_state_keeps_its_page_and_push_small(viewer):
     page = get(viewer, reverse("entity", args=["@counter@deep"]))
 
     assert len(page) <= len(get(viewer, reverse("entity", args=["@counter@small"]))) + STORED_PANEL
+    assert TOO_DEEP in page
+    assert reverse("entity-download", args=["@counter@deep"]) in page
     push = render_detail_live("@counter@deep", user, None)
     assert len(push) <= len(render_detail_live("@counter@small", user, None)) + STORED_PANEL
 
@@ -162,4 +179,6 @@ def test_an_approval_with_deep_details_keeps_the_inbox_and_its_push_small(login)
     page = get(viewer, reverse("approvals"))
 
     assert len(page) <= len(small_page) + STORED_PANEL
+    assert TOO_DEEP in page
+    assert reverse("approval-download", args=[approval.pk]) in page
     assert len(render_inbox_live(user, None)) <= len(small_push) + STORED_PANEL
