@@ -77,6 +77,9 @@ PRETTY_DEPTH_LIMIT = 32
 #: How much of a value's stored text a page shows when it does not indent it, in characters:
 #: enough to recognise the value, a quarter of what indented text may take.
 STORED_EXCERPT_LIMIT = 64 * 1024
+#: What ``pretty_value`` gives a title attribute or a table cell, in characters: a tooltip shows
+#: no more, and a page has a column of them.
+TOOLTIP_LIMIT = 2 * 1024
 
 _INDENTER = json.JSONEncoder(indent=2, ensure_ascii=False)
 _TOO_DEEP = f"nested deeper than {PRETTY_DEPTH_LIMIT} levels"
@@ -141,10 +144,12 @@ def pretty_json_text(text: str | None) -> str:
 
 @register.filter
 def pretty_value(value: Any) -> str:
-    """A Python value (a JSONField, say) as indented JSON text, within the bounds above."""
+    """A Python value (a JSONField, say) as indented JSON text for a tooltip, cut to
+    ``TOOLTIP_LIMIT`` characters."""
     if value is None:
         return ""
-    return show_value(value).text
+    text = show_value(value).text
+    return text if len(text) <= TOOLTIP_LIMIT else text[: TOOLTIP_LIMIT - 1] + "…"
 
 
 class _NotIndented(Exception):
@@ -223,13 +228,21 @@ def _highlight(pretty: str) -> SafeString:
     return mark_safe("".join(pieces))  # Built from escaped pieces only.
 
 
+#: A preview reads no further into a payload than this many characters: it shows one line of
+#: it in a table cell, and every row of a page may hold megabytes.
+PREVIEW_SCAN_LIMIT = 4 * 1024
+
+
 @register.filter
 def preview(text: str | None, length: int = 120) -> str:
     """One line of a payload for a table cell."""
     if text is None:
         return ""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= length else flat[: length - 1] + "…"
+    text = str(text)
+    flat = " ".join(text[:PREVIEW_SCAN_LIMIT].split())
+    if len(flat) <= length and len(text) <= PREVIEW_SCAN_LIMIT:
+        return flat
+    return flat[: length - 1] + "…"
 
 
 @register.filter

@@ -10,10 +10,14 @@ from consoleapp.templatetags.console import (
     PRETTY_DEPTH_LIMIT,
     PRETTY_INPUT_LIMIT,
     PRETTY_OUTPUT_LIMIT,
+    PREVIEW_SCAN_LIMIT,
     STORED_EXCERPT_LIMIT,
+    TOOLTIP_LIMIT,
     dom_id,
     duration,
     pretty_json_text,
+    pretty_value,
+    preview,
     short_type,
     show_json,
     show_value,
@@ -137,6 +141,19 @@ def test_text_that_is_not_json_is_cut_too():
 def test_json_field_values_are_bounded_alike():
     assert show_value({"a": [1, 2]}).text == '{\n  "a": [\n    1,\n    2\n  ]\n}'
     assert show_value(nested(PRETTY_DEPTH_LIMIT + 1)).why_stored == f"nested deeper than {PRETTY_DEPTH_LIMIT} levels"
+
+
+def test_tooltips_are_indented_json_cut_to_their_limit():
+    assert pretty_value({"roles": ["viewer"]}) == '{\n  "roles": [\n    "viewer"\n  ]\n}'
+    long = pretty_value({"event_name": "x" * 100_000})
+    assert len(long) == TOOLTIP_LIMIT
+    assert long.endswith("…")
+
+
+def test_previews_flatten_one_line_and_read_only_the_start_of_a_payload():
+    assert preview('{\n  "a":   1\n}') == '{ "a": 1 }'
+    assert preview("word " * 100, 12) == "word word w…"
+    assert preview(" " * PREVIEW_SCAN_LIMIT + "far away", 60) == "…"
 
 
 def test_durations_read_as_people_say_them():
