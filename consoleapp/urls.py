@@ -27,6 +27,11 @@ console = [
         name="history-event",
     ),
     path(
+        "instances/<str:instance_id>/history/<int:event_id>/download/<str:part>/",
+        orchestration_views.history_event_download,
+        name="history-event-download",
+    ),
+    path(
         "instances/<str:instance_id>/download/<str:part>/",
         orchestration_views.instance_download,
         name="instance-download",
@@ -40,15 +45,22 @@ console = [
     path("instances/<str:instance_id>/purge/", orchestration_views.purge, name="purge"),
     path("approvals/", orchestration_views.approvals_inbox, name="approvals"),
     path("approvals/<int:approval_id>/decide/", orchestration_views.decide_approval, name="decide-approval"),
+    path("approvals/<int:approval_id>/download/", orchestration_views.approval_download, name="approval-download"),
     # Entities: ids look like @name@key, and a key may hold any character, slashes included.
     path("entities/", entity_views.entity_list, name="entities"),
     path("entities/signal/", entity_views.signal, name="signal-entity"),
     path("entities/delete/<path:entity_id>", entity_views.delete, name="delete-entity"),
+    path("entities/download/<path:entity_id>", entity_views.download_state, name="entity-download"),
     path("entities/<path:entity_id>", entity_views.entity_detail, name="entity"),
     # Function apps.
     path("functions/", function_views.function_apps, name="functions"),
     path("functions/executions/", function_views.executions, name="executions"),
     path("functions/executions/<int:execution_id>/", function_views.execution_detail, name="execution"),
+    path(
+        "functions/executions/<int:execution_id>/download/<str:part>/",
+        function_views.execution_download,
+        name="execution-download",
+    ),
     # The console's own pages.
     path("audit/", views.audit_log, name="audit-log"),
     path("workers/", views.workers, name="workers"),

@@ -21,6 +21,7 @@ from functions.registry import FunctionKind, registry
 from orchestrations.engine import EntityId, InvalidEntityIdError
 from orchestrations.models import Message, SetAsideMessage
 from orchestrations.services import BadInputError, OrchestrationError, parse_json
+from orchestrations.views import json_download
 from orchestrations.worker.episodes import MAX_FAILED_ATTEMPTS
 
 from . import services
@@ -102,6 +103,14 @@ def entity_detail(request: HttpRequest, entity_id: str) -> HttpResponse:
     entity = _get_entity_for_user(request, entity_id)
     context = {**detail_context(entity), "live_url": live_url("entity", [("id", entity.pk)])}
     return render(request, "entities/detail.html", context)
+
+
+@login_required
+@require_GET
+def download_state(request: HttpRequest, entity_id: str) -> HttpResponse:
+    """The entity's state, whole, for the page that shows it cut."""
+    entity = _get_entity_for_user(request, entity_id)
+    return json_download(entity.state, f"{entity.pk}-state.json")
 
 
 def detail_context(entity: Entity) -> dict:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from consoleapp.views import live_url, require_permission
 from orchestrations import paging
+from orchestrations.views import json_download
 
 from .models import Execution, Function, FunctionApp
 
@@ -117,3 +118,20 @@ def execution_detail(request: HttpRequest, execution_id: int) -> HttpResponse:
     )
     context = {"execution": execution, "attempts": list(attempts), "nav": "functions", "live_url": live_url("nav")}
     return render(request, "functions/execution.html", context)
+
+
+EXECUTION_DOWNLOADS = {
+    "input": lambda execution: execution.input,
+    "output": lambda execution: execution.output,
+}
+
+
+@login_required
+@require_GET
+def execution_download(request: HttpRequest, execution_id: int, part: str) -> HttpResponse:
+    """An activity run's input or output, whole, for the page that shows it cut."""
+    require_permission(request.user, "view_console")
+    execution = get_object_or_404(Execution, pk=execution_id)
+    if part not in EXECUTION_DOWNLOADS:
+        raise Http404("nothing to download by that name")
+    return json_download(EXECUTION_DOWNLOADS[part](execution), f"execution-{execution.pk}-{part}.json")

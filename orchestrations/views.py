@@ -401,6 +401,14 @@ def history_event(request: HttpRequest, instance_id: str, event_id: int) -> Http
     return render(request, "orchestrations/instance.html#history-event", {"event": event, "instance": instance})
 
 
+def json_download(stored: str | None, filename: str) -> HttpResponse:
+    """A stored JSON value as an attachment: indented when it is within the bounds the pages
+    indent within, else exactly as stored, so that a download is always the whole value."""
+    response = HttpResponse(pretty_json_text(stored) or "null", content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
 DOWNLOADS = {
     "input": lambda instance: instance.input,
     "output": lambda instance: instance.output,
@@ -415,10 +423,24 @@ def instance_download(request: HttpRequest, instance_id: str, part: str) -> Http
     instance = _get_instance_for_user(request, instance_id)
     if part not in DOWNLOADS:
         raise Http404("nothing to download by that name")
-    text = pretty_json_text(DOWNLOADS[part](instance)) or "null"
-    response = HttpResponse(text, content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"{instance.pk}-{part}.json")
-    return response
+    return json_download(DOWNLOADS[part](instance), f"{instance.pk}-{part}.json")
+
+
+EVENT_DOWNLOADS = {
+    "data": lambda event: event.data,
+    "details": lambda event: json.dumps(event.details, ensure_ascii=False) if event.details else None,
+}
+
+
+@login_required
+@require_GET
+def history_event_download(request: HttpRequest, instance_id: str, event_id: int, part: str) -> HttpResponse:
+    """One history event's payload or details, whole, for the page that shows them cut."""
+    instance = _get_instance_for_user(request, instance_id)
+    event = HistoryEvent.objects.filter(instance_id=instance.pk, pk=event_id).first()
+    if event is None or part not in EVENT_DOWNLOADS:
+        raise Http404("no such history event")
+    return json_download(EVENT_DOWNLOADS[part](event), f"{instance.pk}-event-{event.sequence}-{part}.json")
 
 
 # Actions on one instance. Each checks the role, runs the service with the user as the actor
@@ -570,6 +592,17 @@ def inbox_context(user) -> dict:
         "instance_names": names,
         "may_decide": roles.can(user, "decide_approval"),
     }
+
+
+@login_required
+@require_GET
+def approval_download(request: HttpRequest, approval_id: int) -> HttpResponse:
+    """An approval's details, whole: only to those the inbox shows the approval to."""
+    require_permission(request.user, "view_console")
+    approval = approvals.visible_to(request.user).filter(pk=approval_id).first()
+    if approval is None:
+        raise Http404("no such approval")
+    return json_download(approval.details, f"approval-{approval.pk}-details.json")
 
 
 def render_inbox_live(user, csrf_token: str | None) -> str:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from consoleapp.audit import Actor
 from consoleapp.audit import record as audit
 from consoleapp.models import AuditLogEntry
+from consoleapp.templatetags.console import TOOLTIP_LIMIT
 
 pytestmark = pytest.mark.django_db
 URL = reverse("audit-log")
@@ -63,3 +64,17 @@ def test_user_text_in_entries_is_escaped(viewer):
 
     assert "<script>x()" not in page
     assert "&lt;b&gt;ok&lt;/b&gt;" in page
+
+
+def test_long_details_are_cut_to_a_tooltip(viewer):
+    audit(Actor("maria", "console", None), "raise_event", "instance", "order-1", details={"event_name": "e"})
+    small_page = viewer.get(URL).content.decode()
+    audit(
+        Actor("maria", "console", None), "raise_event", "instance", "order-2", details={"event_name": "e" * 1_000_000}
+    )
+
+    page = viewer.get(URL).content.decode()
+
+    # One row more, whose title holds a tooltip's worth of the details rather than a megabyte.
+    assert len(page) < len(small_page) + 4 * TOOLTIP_LIMIT
+    assert "e" * (TOOLTIP_LIMIT - 30) + "…" in page
