@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from orchestrations import inspect, paging
@@ -29,6 +30,7 @@ from orchestrations.models import Approval, Instance, WorkerHeartbeat
 from . import apikeys, audit, roles
 from .audit import Actor
 from .models import AuditLogEntry
+from .templatetags.console import pretty_json_text
 
 AUDIT_PAGE_SIZE = 50
 
@@ -37,6 +39,14 @@ def require_permission(user, codename: str) -> None:
     """Raise PermissionDenied (403) unless ``user`` may do ``codename`` now."""
     if not roles.can(user, codename):
         raise PermissionDenied(f"your role does not allow {codename.replace('_', ' ')}")
+
+
+def json_download(stored: str | None, filename: str) -> HttpResponse:
+    """A stored JSON value as an attachment: indented when it is within the bounds the pages
+    indent within, else exactly as stored, so that a download is always the whole value."""
+    response = HttpResponse(pretty_json_text(stored) or "null", content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
 
 
 def live_url(page: str, params: Iterable[tuple[str, str]] = ()) -> str:

@@ -16,12 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consoleapp.audit import Actor
 from consoleapp.templatetags.console import dom_id
-from consoleapp.views import live_url, require_permission
+from consoleapp.views import json_download, live_url, require_permission
 from functions.registry import FunctionKind, registry
 from orchestrations.engine import EntityId, InvalidEntityIdError
 from orchestrations.models import Message, SetAsideMessage
 from orchestrations.services import BadInputError, OrchestrationError, parse_json
-from orchestrations.views import json_download
 from orchestrations.worker.episodes import MAX_FAILED_ATTEMPTS
 
 from . import services

@@ -14,9 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from consoleapp.views import live_url, require_permission
+from consoleapp.views import json_download, live_url, require_permission
 from orchestrations import paging
-from orchestrations.views import json_download
 
 from .models import Execution, Function, FunctionApp
 

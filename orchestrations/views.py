@@ -20,13 +20,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from consoleapp import roles
 from consoleapp.audit import Actor
-from consoleapp.templatetags.console import dom_id, pretty_json_text
-from consoleapp.views import live_url, require_permission
+from consoleapp.templatetags.console import dom_id
+from consoleapp.views import json_download, live_url, require_permission
 from functions.registry import FunctionKind, registry
 
 from . import approvals, inspect, services
@@ -399,14 +399,6 @@ def history_event(request: HttpRequest, instance_id: str, event_id: int) -> Http
     if event is None:
         raise Http404("no such history event")
     return render(request, "orchestrations/instance.html#history-event", {"event": event, "instance": instance})
-
-
-def json_download(stored: str | None, filename: str) -> HttpResponse:
-    """A stored JSON value as an attachment: indented when it is within the bounds the pages
-    indent within, else exactly as stored, so that a download is always the whole value."""
-    response = HttpResponse(pretty_json_text(stored) or "null", content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 DOWNLOADS = {
