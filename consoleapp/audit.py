@@ -6,6 +6,7 @@ import getpass
 from dataclasses import dataclass
 from typing import Any
 
+from . import roles
 from .models import AuditLogEntry
 
 
@@ -16,15 +17,24 @@ class Actor:
     name: str
     source: str
     user_id: int | None = None
+    #: What the actor's role allows, for the rules the services enforce themselves (replacing
+    #: a finished instance needs the purge permission, say). None allows everything: the CLI
+    #: runs with the database's own rights.
+    permissions: frozenset[str] | None = None
 
     @classmethod
     def for_user(cls, user, source: str = AuditLogEntry.Source.CONSOLE) -> Actor:
-        return cls(user.get_username(), source, user.pk)
+        allowed = frozenset(codename for codename in roles.ALL_PERMISSIONS if roles.can(user, codename))
+        return cls(user.get_username(), source, user.pk, allowed)
 
     @classmethod
     def for_api_key(cls, api_key) -> Actor:
         # Names need not be unique; the prefix tells two keys of one name apart.
-        return cls(f"apikey:{api_key.name} ({api_key.prefix})", AuditLogEntry.Source.API)
+        allowed = frozenset(codename for codename in roles.ALL_PERMISSIONS if roles.role_can(api_key.role, codename))
+        return cls(f"apikey:{api_key.name} ({api_key.prefix})", AuditLogEntry.Source.API, permissions=allowed)
+
+    def may(self, codename: str) -> bool:
+        return self.permissions is None or codename in self.permissions
 
     @classmethod
     def for_cli(cls) -> Actor:

@@ -25,6 +25,7 @@ OPERATE = {
 }
 APPROVE = {"decide_approval"}
 ADMINISTER = {"purge_instance", "bulk_action", "delete_entity", "manage_users", "manage_api_keys"}
+ALL_PERMISSIONS = READ | OPERATE | APPROVE | ADMINISTER
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     VIEWER: READ,

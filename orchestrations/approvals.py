@@ -20,11 +20,7 @@ from .engine.limits import check_reason
 from .engine.serialization import dumps
 from .inbox import deliver, lock_instances
 from .models import Approval, Message
-from .services import InstanceNotFoundError, InvalidStateError, OrchestrationError, checked
-
-
-class NotAllowedError(OrchestrationError, PermissionError):
-    """The user may not decide this approval."""
+from .services import InstanceNotFoundError, InvalidStateError, NotAllowedError, checked
 
 
 def can_decide(user, approval: Approval) -> bool:

@@ -72,6 +72,20 @@ class InvalidStateError(OrchestrationError):
     """The instance is not in a state that allows the command (rewinding a running one, say)."""
 
 
+class NotAllowedError(OrchestrationError, PermissionError):
+    """The actor's role does not allow what the command would do."""
+
+
+def _check_may_replace(actor: Actor | None, instance_id: str, status: str) -> None:
+    """Replacing a finished instance erases its history, as a purge does, and needs the same
+    permission, whichever command would do it (a start or a restart under its id)."""
+    if actor is not None and not actor.may("purge_instance"):
+        raise NotAllowedError(
+            f"an instance with id {instance_id!r} exists ({status}); replacing it erases its history, which "
+            "needs the purge permission (admin): start under a new id, or ask an admin to purge it first"
+        )
+
+
 def _serialize(value: Any, what: str) -> str | None:
     try:
         payload = dumps(value, what)
@@ -132,8 +146,11 @@ def start(
     payload = _serialize(input, "the input")
     with transaction.atomic():
         existing = lock_instances([instance_id])
-        if instance_id in existing and existing[instance_id][0] not in TERMINAL_STATUSES:
+        replaced_status = existing[instance_id][0] if instance_id in existing else None
+        if replaced_status is not None and replaced_status not in TERMINAL_STATUSES:
             raise InstanceExistsError(f"an instance with id {instance_id!r} already exists and is not finished")
+        if replaced_status is not None:
+            _check_may_replace(actor, instance_id, replaced_status)
         row = new_instance_row(instance_id, name, payload, version=version)
         started = ev.execution_started(row.created_at, name, payload, version=version or None)
         # A new row, locked (or new) in this transaction: its first message needs none of
@@ -142,7 +159,11 @@ def start(
         replace_instance(row, replacing=instance_id in existing)
         insert_rows(Message, [Message.for_event(instance_id, started)])
         notify_on_commit(ORCHESTRATIONS)
-        audit.record(actor, "start", "instance", instance_id, details={"name": name})
+        if replaced_status is None:
+            audit.record(actor, "start", "instance", instance_id, details={"name": name})
+        else:
+            details = {"name": name, "replaced_status": replaced_status}
+            audit.record(actor, "replace", "instance", instance_id, details=details)
         live.publish_on_commit(live.INSTANCE, [instance_id])
     return instance_id
 
@@ -158,6 +179,10 @@ def restart(
             f"instance {instance_id!r} is {instance.runtime_status}; only a finished instance can be restarted "
             "under the same id (restart with a new id instead)"
         )
+    details: dict[str, Any] = {}
+    if not new_instance_id:
+        _check_may_replace(actor, instance_id, instance.runtime_status)
+        details["replaced_status"] = instance.runtime_status
     with transaction.atomic():
         restarted = start(
             instance.name,
@@ -165,7 +190,8 @@ def restart(
             instance_id=None if new_instance_id else instance_id,
             version=instance.version,
         )
-        audit.record(actor, "restart", "instance", instance_id, reason=reason, details={"new_instance_id": restarted})
+        details["new_instance_id"] = restarted
+        audit.record(actor, "restart", "instance", instance_id, reason=reason, details=details)
     return restarted
 
 

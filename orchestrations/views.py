@@ -552,8 +552,9 @@ def start(request: HttpRequest) -> HttpResponse:
             actor=Actor.for_user(request.user),
         )
     except services.OrchestrationError as error:
+        status = 403 if isinstance(error, services.NotAllowedError) else 400
         return render(
-            request, "orchestrations/start.html", {**_start_context(**values), "error": str(error)}, status=400
+            request, "orchestrations/start.html", {**_start_context(**values), "error": str(error)}, status=status
         )
     messages.success(request, f"Started {values['name']}.")
     return redirect("instance", instance_id)
@@ -619,7 +620,7 @@ def decide_approval(request: HttpRequest, approval_id: int) -> HttpResponse:
             user=request.user,
             actor=Actor.for_user(request.user),
         )
-    except approvals.NotAllowedError as error:
+    except services.NotAllowedError as error:
         raise PermissionDenied(str(error)) from None
     except services.InstanceNotFoundError as error:
         raise Http404(str(error)) from None

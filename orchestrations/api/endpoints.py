@@ -21,6 +21,7 @@ from orchestrations.services import (
     InstanceFinishedError,
     InstanceNotFoundError,
     InvalidStateError,
+    NotAllowedError,
     OrchestrationError,
 )
 
@@ -35,6 +36,7 @@ STATUS_OF_ERROR: dict[type[OrchestrationError], int] = {
     InstanceFinishedError: 410,
     InstanceExistsError: 409,
     InvalidStateError: 409,
+    NotAllowedError: 403,
 }
 
 #: A key given in the path (the official client's base URL): what the logs show instead.

@@ -6,10 +6,10 @@ import pytest
 
 from consoleapp.models import AuditLogEntry
 from orchestrations import services
-from orchestrations.models import Instance
+from orchestrations.models import HistoryEvent, Instance
 
 from .helpers import settle
-from .live import PREFIX, segment
+from .live import PREFIX, LiveApi, segment
 
 PAYLOAD_FIELDS = [
     "id",
@@ -146,6 +146,44 @@ def test_start_under_the_id_of_a_finished_instance_replaces_it(api):
 
     assert reply.status == 202
     assert api.status("again").json["output"] == "two"
+    entry = AuditLogEntry.objects.get(action="replace", target_id="again")
+    assert entry.details == {"name": "echo_orchestrator", "replaced_status": "Completed"}
+
+
+def test_an_operator_key_may_not_replace_a_finished_instance_which_would_erase_its_history(
+    live_server, operator_key, api
+):
+    """As an operator key once re-started a Terminated instance's id and its history was gone."""
+    api.start("wait_for_approval", "ended", json_body=None)
+    settle()
+    services.terminate("ended", "done with it")
+    settle()
+    history = list(HistoryEvent.objects.filter(instance_id="ended").order_by("sequence").values_list("pk", flat=True))
+
+    reply = LiveApi(live_server.url, operator_key).start("echo_orchestrator", "ended", json_body="new")
+
+    assert reply.status == 403
+    assert "replacing it erases its history, which needs the purge permission" in reply.json["Message"]
+    assert services.get("ended").runtime_status == "Terminated"
+    assert list(HistoryEvent.objects.filter(instance_id="ended").order_by("sequence").values_list("pk", flat=True)) == (
+        history
+    )
+    assert not AuditLogEntry.objects.filter(action__in=["start", "replace"], target_id="ended", source="api").exclude(
+        actor__startswith="apikey:admin"
+    )
+
+
+def test_an_operator_key_may_restart_a_finished_instance_under_a_new_id_only(live_server, operator_key, api):
+    api.start("echo_orchestrator", "finished", json_body=1)
+    settle()
+    operator = LiveApi(live_server.url, operator_key)
+
+    same_id = operator.post(api.instance_path("finished", "restart"), query={"restartWithNewInstanceId": "false"})
+    new_id = operator.post(api.instance_path("finished", "restart"))
+
+    assert same_id.status == 403
+    assert new_id.status == 202
+    assert new_id.json["id"] != "finished"
 
 
 def test_start_is_audited_under_the_key(api):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from consoleapp.models import AuditLogEntry
 from orchestrations import services
 from orchestrations.models import Instance
 from orchestrations.worker import drain_all
@@ -54,6 +55,8 @@ def test_start_with_the_id_of_a_finished_instance_replaces_it():
 
     assert outcome.exit_code == 0
     assert durable("status", "order-42").json()["output"] == "second"
+    replaced = AuditLogEntry.objects.get(action="replace", target_id="order-42")
+    assert (replaced.source, replaced.details["replaced_status"]) == ("cli", "Completed")
 
 
 @pytest.mark.django_db

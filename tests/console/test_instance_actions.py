@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from consoleapp.models import AuditLogEntry
 from orchestrations import services
-from orchestrations.models import Instance
+from orchestrations.models import HistoryEvent, Instance
 from orchestrations.worker import drain_all
 
 from .conftest import completed_instance, failed_instance, running_instance
@@ -162,15 +162,30 @@ def test_rewind_runs_the_failed_call_again(operator):
     assert AuditLogEntry.objects.get().reason == "fixed the bug"
 
 
-def test_restart_under_the_same_id(operator):
+def test_restart_under_the_same_id_replaces_it_for_an_admin(admin):
     instance_id = completed_instance(value="again")
 
-    response = operator.post(reverse("restart", args=[instance_id]))
+    response = admin.post(reverse("restart", args=[instance_id]))
     drain_all()
 
     assert response["Location"] == reverse("instance", args=[instance_id])
     assert Instance.objects.get(pk=instance_id).runtime_status == "Completed"
-    assert AuditLogEntry.objects.get(action="restart").target_id == instance_id
+    entry = AuditLogEntry.objects.get(action="restart")
+    assert (entry.target_id, entry.details["replaced_status"]) == (instance_id, "Completed")
+
+
+def test_an_operator_may_not_restart_under_the_same_id_which_would_erase_the_history(operator):
+    """Replacing a finished instance erases its history, as a purge does: an operator cannot."""
+    instance_id = completed_instance(value="keep me")
+    history = list(HistoryEvent.objects.filter(instance_id=instance_id).values_list("pk", flat=True))
+
+    response = operator.post(reverse("restart", args=[instance_id]), follow=True)
+
+    assert "needs the purge permission" in response.content.decode()
+    assert list(HistoryEvent.objects.filter(instance_id=instance_id).values_list("pk", flat=True)) == history
+    assert not AuditLogEntry.objects.exists()
+    page = operator.get(reverse("instance", args=[instance_id])).content.decode()
+    assert '<input type="hidden" name="new_instance_id" value="on">' in page
 
 
 def test_restart_under_a_new_id_goes_to_the_new_instance(operator):
@@ -198,7 +213,7 @@ def test_purge_deletes_the_instance_and_returns_to_the_list(admin):
     ("action", "audited_as", "user", "make_instance", "form"),
     [
         ("raise-event", "raise_event", "operator", running_instance, {"event_name": "approval"}),
-        ("restart", "restart", "operator", completed_instance, {}),
+        ("restart", "restart", "operator", completed_instance, {"new_instance_id": "on"}),
         ("purge", "purge", "admin", completed_instance, {}),
     ],
 )

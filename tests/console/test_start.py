@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from consoleapp.models import AuditLogEntry
 from orchestrations.models import Instance
+from orchestrations.worker import drain_all
 
 pytestmark = pytest.mark.django_db
 URL = reverse("start")
@@ -89,3 +90,26 @@ def test_input_nested_64_deep_is_accepted(operator):
     response = operator.post(URL, {"name": "echo_orchestrator", "instance_id": "deep", "input": "[" * 64 + "]" * 64})
 
     assert response["Location"] == reverse("instance", args=["deep"])
+
+
+def test_an_operator_may_not_start_over_a_finished_instance(operator):
+    completed = operator.post(URL, {"name": "echo_orchestrator", "instance_id": "taken", "input": "1"})
+    assert completed.status_code == 302
+    drain_all()
+
+    response = operator.post(URL, {"name": "echo_orchestrator", "instance_id": "taken", "input": "2"})
+
+    assert response.status_code == 403
+    assert "needs the purge permission" in response.content.decode()
+    assert json.loads(Instance.objects.get(pk="taken").output) == 1
+
+
+def test_an_admin_may_start_over_a_finished_instance_and_it_is_audited_as_a_replacement(admin):
+    admin.post(URL, {"name": "echo_orchestrator", "instance_id": "taken", "input": "1"})
+    drain_all()
+
+    response = admin.post(URL, {"name": "echo_orchestrator", "instance_id": "taken", "input": "2"})
+
+    assert response["Location"] == reverse("instance", args=["taken"])
+    entry = AuditLogEntry.objects.get(action="replace")
+    assert (entry.actor, entry.details) == ("admin", {"name": "echo_orchestrator", "replaced_status": "Completed"})
