@@ -28,6 +28,7 @@ class RejectNulMiddleware:
                 "application/x-www-form-urlencoded",
                 "multipart/form-data",
             ):
+                request.body  # noqa: B018  Read (and kept) first, so that a view may still read the body.
                 fields += _values(request.POST)
         except (SuspiciousOperation, RequestDataTooBig):
             return None  # Unreadable: the view refuses it in its own words (the API in JSON).

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -72,10 +72,13 @@ console = [
     path("users/<int:user_id>/roles/", views.set_user_roles, name="set-user-roles"),
 ]
 
+# The simulated export service of the async_http_api sample, only where the samples are loaded:
+# it is a stand-in for somebody else's service, with no login.
+samples = [path("samples/", include("samples.urls"))] if "samples" in settings.PERDURA_FUNCTION_APPS else []
+
 urlpatterns = [
     *console,
     path("healthz", views.healthz, name="healthz"),
-    path("admin/", admin.site.urls),
-    path("samples/", include("samples.urls")),
+    *samples,
     path("", include("orchestrations.api.urls")),
 ]

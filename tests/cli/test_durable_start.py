@@ -161,3 +161,35 @@ def test_wait_that_runs_out_on_a_running_instance_exits_1(workers):
     assert outcome.exit_code == 1
     assert outcome.json()["runtimeStatus"] == "Running"
     assert "is still Running after waiting 2s" in outcome.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["start", "echo_orchestrator"],
+        ["raise-event", "x", "approval"],
+        ["terminate", "x"],
+        ["purge", "x"],
+        ["apikey", "create", "--role", "admin"],
+        ["entity", "signal", "counter", "k", "add"],
+    ],
+)
+def test_a_read_only_deployment_refuses_every_change_from_the_cli_too(settings, command):
+    settings.PERDURA_READ_ONLY = True
+    before = stored_rows()
+
+    outcome = durable(*command)
+
+    assert outcome.exit_code == 2
+    assert "PERDURA_READ_ONLY is set" in outcome.stderr
+    assert stored_rows() == before
+    assert not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_read_only_deployment_still_answers_readings_from_the_cli(settings):
+    settings.PERDURA_READ_ONLY = True
+
+    assert durable("list").exit_code == 0
+    assert durable("apikey", "list").exit_code == 0

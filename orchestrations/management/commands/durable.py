@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from consoleapp import apikeys
 from consoleapp.audit import Actor
-from consoleapp.roles import ROLES
+from consoleapp.roles import ROLES, is_read_only
 from entities import services as entity_services
 from orchestrations import paging, services
 from orchestrations.engine import OrchestrationStatus
@@ -296,6 +296,11 @@ class Command(BaseCommand):
             "restart": self._restart,
             "purge": self._purge,
         }
+        if is_read_only() and _changes_something(options):
+            raise CommandError(
+                "PERDURA_READ_ONLY is set: this deployment changes nothing, from the CLI either",
+                returncode=BAD_USAGE,
+            )
         try:
             handlers[options["action"]](options)
         except (services.OrchestrationError, apikeys.ApiKeyError) as error:
@@ -455,6 +460,17 @@ class Command(BaseCommand):
             raise CommandError(
                 f"instance {instance.instance_id!r} ended {instance.runtime_status}{reason}", returncode=UNSUCCESSFUL
             )
+
+
+def _changes_something(options: dict[str, Any]) -> bool:
+    """Whether the command asked for writes: every action but the readings."""
+    if options["action"] in ("status", "list"):
+        return False
+    if options["action"] == "apikey":
+        return options["apikey_action"] != "list"
+    if options["action"] == "entity":
+        return options["entity_action"] == "signal"
+    return True
 
 
 def _add_status_filter(parser: CommandParser, help_text: str) -> None:
