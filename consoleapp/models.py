@@ -1,11 +1,13 @@
 """The console's own records: the audit log and API keys. Roles are Django groups whose
-permissions are declared on AuditLogEntry (see roles.py)."""
+permissions (roles.PERMISSIONS) hang on AuditLogEntry, as Django needs a model to hold them."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from .roles import PERMISSIONS
 
 
 class AuditLogEntry(models.Model):
@@ -33,23 +35,8 @@ class AuditLogEntry(models.Model):
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
             models.Index(fields=["actor", "-created_at"], name="audit_actor"),
         ]
-        permissions = [
-            ("view_console", "Can view orchestrations, entities, functions and the audit log"),
-            ("start_instance", "Can start orchestrations"),
-            ("raise_event", "Can raise events"),
-            ("suspend_instance", "Can suspend instances"),
-            ("resume_instance", "Can resume instances"),
-            ("terminate_instance", "Can terminate instances"),
-            ("rewind_instance", "Can rewind instances"),
-            ("restart_instance", "Can restart instances"),
-            ("signal_entity", "Can signal entities"),
-            ("decide_approval", "Can approve or reject approvals assigned to their groups"),
-            ("purge_instance", "Can purge instances"),
-            ("bulk_action", "Can act on many instances at once"),
-            ("delete_entity", "Can delete entities and clean entity storage"),
-            ("manage_users", "Can manage users"),
-            ("manage_api_keys", "Can create and revoke API keys"),
-        ]
+        # The role matrix's permissions, written once in roles.py.
+        permissions = list(PERMISSIONS.items())
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.target_type} {self.target_id}"

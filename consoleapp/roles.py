@@ -1,8 +1,10 @@
-"""Roles: Django groups with per-action permissions.
+"""Roles: Django groups with per-action permissions, written once in ``ROLE_PERMISSIONS``
+(the README's table of roles is checked against it by the tests).
 
-viewer reads; operator starts and acts on instances and signals entities; approver decides
-the approvals assigned to their groups; admin may do everything, including purges, bulk
-actions, users and API keys. With PERDURA_READ_ONLY set, nobody may change anything.
+viewer reads everything; operator also starts and acts on instances and signals entities;
+approver also decides approvals assigned to one of their other groups or to none; admin may
+do everything, including deciding any approval, purges, bulk actions, users and API keys.
+With PERDURA_READ_ONLY set, nobody may change anything, through any door.
 """
 
 from __future__ import annotations
@@ -12,26 +14,49 @@ from django.conf import settings
 VIEWER, OPERATOR, APPROVER, ADMIN = "viewer", "operator", "approver", "admin"
 ROLES = (VIEWER, OPERATOR, APPROVER, ADMIN)
 
-READ = {"view_console"}
-OPERATE = {
-    "start_instance",
-    "raise_event",
-    "suspend_instance",
-    "resume_instance",
-    "terminate_instance",
-    "rewind_instance",
-    "restart_instance",
-    "signal_entity",
+#: Every permission, with what it lets a role do, in the order the README's table lists them.
+PERMISSIONS: dict[str, str] = {
+    "view_console": "read orchestrations, entities, functions, approvals and the audit log",
+    "start_instance": "start orchestrations",
+    "raise_event": "raise events",
+    "suspend_instance": "suspend instances",
+    "resume_instance": "resume instances",
+    "terminate_instance": "terminate instances",
+    "rewind_instance": "rewind instances",
+    "restart_instance": "restart instances (under a new id; under the same id needs purge)",
+    "signal_entity": "signal entities",
+    "decide_approval": "decide approvals",
+    "purge_instance": "purge instances, or replace a finished one by starting under its id",
+    "bulk_action": "act on many instances at once",
+    "delete_entity": "delete entities",
+    "manage_users": "manage users and their roles",
+    "manage_api_keys": "create and revoke API keys",
 }
-APPROVE = {"decide_approval"}
-ADMINISTER = {"purge_instance", "bulk_action", "delete_entity", "manage_users", "manage_api_keys"}
-ALL_PERMISSIONS = READ | OPERATE | APPROVE | ADMINISTER
+ALL_PERMISSIONS = frozenset(PERMISSIONS)
+READ = frozenset({"view_console"})
 
-ROLE_PERMISSIONS: dict[str, set[str]] = {
+#: The role matrix: what each role may do.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     VIEWER: READ,
-    OPERATOR: READ | OPERATE,
-    APPROVER: READ | APPROVE,
-    ADMIN: READ | OPERATE | APPROVE | ADMINISTER,
+    OPERATOR: READ
+    | {
+        "start_instance",
+        "raise_event",
+        "suspend_instance",
+        "resume_instance",
+        "terminate_instance",
+        "rewind_instance",
+        "restart_instance",
+        "signal_entity",
+    },
+    APPROVER: READ | {"decide_approval"},
+    ADMIN: ALL_PERMISSIONS,
+}
+
+#: Which approvals a role that may decide approvals decides.
+APPROVALS_DECIDED = {
+    APPROVER: "those assigned to one of their other groups, or to none",
+    ADMIN: "every one",
 }
 
 
@@ -54,11 +79,22 @@ def role_can(role: str, codename: str) -> bool:
     """The same question for an API key, which carries a role instead of a user."""
     if codename not in READ and is_read_only():
         return False
-    return codename in ROLE_PERMISSIONS.get(role, set())
+    return codename in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def decides_every_approval(user) -> bool:
+    """Admins (and superusers) decide any approval; approvers only their groups' and unassigned ones."""
+    return can(user, "decide_approval") and (user.is_superuser or user.groups.filter(name=ADMIN).exists())
+
+
+def assignment_groups(user) -> list[str]:
+    """The user's groups that are not roles: the ones approvals are assigned to."""
+    return sorted(name for name in user.groups.values_list("name", flat=True) if name not in ROLES)
 
 
 def sync_groups() -> None:
     """Create the role groups and give each its permissions (idempotent; run after migrate)."""
+    # Lazy: this module is imported while the apps load, before auth's models may be.
     from django.contrib.auth.models import Group, Permission
 
     for role, codenames in ROLE_PERMISSIONS.items():

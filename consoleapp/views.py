@@ -107,11 +107,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def overview_context(user) -> dict:
     """What the overview shows; rendered for the page and for every live push of it."""
-    from orchestrations.approvals import visible_to
+    from orchestrations.approvals import decidable_by
 
     now = timezone.now()
     minutes = inspect.throughput(now)
-    pending_approvals = visible_to(user).filter(status=Approval.Status.PENDING)
+    pending_approvals = Approval.objects.filter(status=Approval.Status.PENDING)
     workers = inspect.workers(now)
     return {
         "now": now,
@@ -119,6 +119,7 @@ def overview_context(user) -> dict:
         "recent_failures": list(Instance.objects.filter(runtime_status="Failed").order_by("-created_at")[:8]),
         "pending_approvals": list(pending_approvals.order_by("-requested_at")[:6]),
         "pending_approval_count": pending_approvals.count(),
+        "pending_approvals_yours": decidable_by(user).filter(status=Approval.Status.PENDING).count(),
         "chart": throughput_chart(minutes),
         "throughput_totals": {
             "started": sum(m.started for m in minutes),

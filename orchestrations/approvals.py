@@ -24,17 +24,21 @@ from .services import InstanceNotFoundError, InvalidStateError, NotAllowedError,
 
 
 def can_decide(user, approval: Approval) -> bool:
+    """The rule of roles.APPROVALS_DECIDED: an admin decides any approval, an approver those
+    assigned to none of the groups or to one of theirs."""
     if not roles.can(user, "decide_approval"):
         return False
-    if user.is_superuser or not approval.assignees:
+    if roles.decides_every_approval(user) or not approval.assignees:
         return True
     return user.groups.filter(name__in=approval.assignees).exists()
 
 
-def visible_to(user) -> QuerySet[Approval]:
-    """The approvals a user may decide: assigned to no group, or to one of theirs."""
+def decidable_by(user) -> QuerySet[Approval]:
+    """The approvals ``user`` may decide (every role that reads sees them all)."""
     approvals = Approval.objects.all()
-    if user.is_superuser:
+    if not roles.can(user, "decide_approval"):
+        return approvals.none()
+    if roles.decides_every_approval(user):
         return approvals
     groups = list(user.groups.values_list("name", flat=True))
     if not connection.features.supports_json_field_contains:

@@ -572,27 +572,34 @@ def approvals_inbox(request: HttpRequest) -> HttpResponse:
 
 
 def inbox_context(user) -> dict:
-    visible = approvals.visible_to(user)
-    pending = list(visible.filter(status=Approval.Status.PENDING).order_by("requested_at", "pk")[:200])
-    decided = list(visible.exclude(status=Approval.Status.PENDING).order_by("-decided_at", "-pk")[:50])
+    """Every approval, for every role that reads: the pending ones the user may decide first,
+    with their forms, then the ones waiting for others, to read."""
+    pending = list(Approval.objects.filter(status=Approval.Status.PENDING).order_by("requested_at", "pk")[:200])
+    decided = list(Approval.objects.exclude(status=Approval.Status.PENDING).order_by("-decided_at", "-pk")[:50])
     names = dict(
         Instance.objects.filter(pk__in={a.instance_id for a in pending + decided}).values_list("instance_id", "name")
     )
+    decidable = {approval.pk for approval in pending if approvals.can_decide(user, approval)}
     return {
-        "pending": pending,
+        "yours": [approval for approval in pending if approval.pk in decidable],
+        "others": [approval for approval in pending if approval.pk not in decidable],
         "decided": decided,
-        "decidable": {approval.pk for approval in pending if approvals.can_decide(user, approval)},
+        "decidable": decidable,
         "instance_names": names,
+        "role_names": sorted(name for name in user.groups.values_list("name", flat=True) if name in roles.ROLES),
+        "assignment_groups": roles.assignment_groups(user),
         "may_decide": roles.can(user, "decide_approval"),
+        "decides_every_approval": roles.decides_every_approval(user),
+        "read_only": roles.is_read_only(),
     }
 
 
 @login_required
 @require_GET
 def approval_download(request: HttpRequest, approval_id: int) -> HttpResponse:
-    """An approval's details, whole: only to those the inbox shows the approval to."""
+    """An approval's details, whole: to every role that reads, as the inbox shows them."""
     require_permission(request.user, "view_console")
-    approval = approvals.visible_to(request.user).filter(pk=approval_id).first()
+    approval = Approval.objects.filter(pk=approval_id).first()
     if approval is None:
         raise Http404("no such approval")
     return json_download(approval.details, f"approval-{approval.pk}-details.json")

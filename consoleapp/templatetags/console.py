@@ -303,13 +303,21 @@ def oob(context) -> str:
 
 @register.simple_tag
 def pending_approval_count(user) -> int:
-    """Pending approvals this user may see, for the navigation badge."""
-    from orchestrations.approvals import visible_to
+    """Pending approvals waiting for this user's decision, for the navigation badge."""
+    from orchestrations.approvals import decidable_by
     from orchestrations.models import Approval
 
-    if not roles.can(user, "view_console"):
-        return 0
-    return visible_to(user).filter(status=Approval.Status.PENDING).count()
+    return decidable_by(user).filter(status=Approval.Status.PENDING).count()
+
+
+@register.simple_tag
+def user_roles(user) -> str:
+    """Who the user is to the console: their roles, and apart from them the groups approvals
+    are assigned to."""
+    names = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+    held = [role for role in roles.ROLES if role in names] or (["superuser"] if user.is_superuser else ["none"])
+    groups = sorted(names - set(roles.ROLES))
+    return f"Roles: {', '.join(held)}" + (f"; approval groups: {', '.join(groups)}" if groups else "")
 
 
 @register.simple_tag

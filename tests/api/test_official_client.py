@@ -196,7 +196,10 @@ def test_rewind_a_failed_instance(client):
     assert run(scenario()).output == "recovered sdk"
 
 
-def test_restart_with_a_new_and_with_the_same_id(client):
+def test_restart_with_a_new_and_with_the_same_id(admin_client):
+    """Restarting under the same id replaces the finished instance, which needs an admin key."""
+    client = admin_client
+
     async def scenario():
         instance_id = await client.start_new("echo_orchestrator", "original", {"v": 1})
         await reach(client, instance_id, Status.Completed)
@@ -214,6 +217,17 @@ def test_restart_with_a_new_and_with_the_same_id(client):
     assert restarted.output == {"v": 1}
     assert same["id"] == "original"
     assert again.output == {"v": 1}
+
+
+def test_an_operator_key_restarts_under_a_new_id_only(client):
+    async def scenario():
+        instance_id = await client.start_new("echo_orchestrator", "kept", {"v": 1})
+        await reach(client, instance_id, Status.Completed)
+        with pytest.raises(Exception, match="403"):
+            await client.restart(instance_id, restart_with_new_instance_id=False)
+        return await client.restart(instance_id)
+
+    assert run(scenario())["id"] != "kept"
 
 
 def test_purge_instance_history_and_purge_by_filter(admin_client):

@@ -184,7 +184,7 @@ async def test_pushes_are_spaced_by_the_interval(viewer_session):
     await socket.disconnect()
 
 
-async def test_the_inbox_is_pushed_only_the_approvals_the_user_may_see():
+async def test_the_inbox_is_pushed_with_a_form_only_to_those_who_may_decide():
     import samples.approval  # noqa: F401  (registers approve_shipment)
 
     warehouse = await sync_to_async(session_for)("maria", "approver", "warehouse")
@@ -200,8 +200,9 @@ async def test_the_inbox_is_pushed_only_the_approvals_the_user_may_see():
 
     assert "Ship order Z-9?" in warehouse_push
     assert 'name="csrfmiddlewaretoken" value="test-csrf-token-0123456789abcdef"' in warehouse_push
-    assert 'id="approvals-pending"' in accounting_push
-    assert "Ship order Z-9?" not in accounting_push
+    assert 'name="decision" value="approve"' in warehouse_push
+    assert "Ship order Z-9?" in accounting_push
+    assert 'name="decision" value="approve"' not in accounting_push
     for socket in sockets:
         await socket.disconnect()
 

@@ -92,10 +92,11 @@ def test_a_history_events_details_are_downloaded_indented(viewer):
     assert response.content.decode() == json.dumps(completed.details, indent=2)
 
 
-def test_an_approval_is_downloaded_only_by_those_who_see_it(stored, login):
+def test_an_approval_is_downloaded_by_every_role_that_reads_as_the_inbox_shows_it(stored, login):
     accounting = login("approver", "accounting")
 
-    assert accounting.get(stored["approval"]).status_code == 404
+    assert accounting.get(stored["approval"]).status_code == 200
+    assert login().get(stored["approval"]).status_code == 403
 
 
 @pytest.mark.parametrize(
