@@ -1,9 +1,14 @@
-"""Reading settings from the environment, with a clear error for a bad value."""
+"""Reading settings from the environment, with a clear error for a bad value; and keeping the
+files of the embedded default (var/: the secret key, the SQLite database with its sessions and
+password hashes) readable only by the user Perdura runs as."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import sqlite3
+import stat
 import tempfile
 from pathlib import Path
 
@@ -111,3 +116,46 @@ def _private_temporary_file(beside: Path, content: str) -> Path:
         file.flush()
         os.fsync(file.fileno())
     return Path(name)
+
+
+def make_private_directory(path: Path) -> None:
+    """Create the directory ``path`` for its owner alone (0700), or take the group's and
+    others' access away from an existing one: older installs made var/ readable by everyone."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(path)
+
+
+def make_private(path: Path) -> None:
+    """Take the group's and others' permissions away from an existing file or directory
+    (0644 becomes 0600, 0755 becomes 0700); a missing one is left missing."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if not mode & 0o077:
+        return
+    try:
+        path.chmod(mode & 0o700)
+    except PermissionError as error:
+        raise ImproperlyConfigured(
+            f"{path} can be read by other users and Perdura could not make it private ({error.strerror}): "
+            "make it owned by the user Perdura runs as, or set PERDURA_VAR_DIR to a directory of its own"
+        ) from None
+
+
+class PrivateSQLiteConnection(sqlite3.Connection):
+    """A SQLite connection that creates a missing database file readable only by its owner.
+
+    SQLite would create it with the umask's mode (0644 as a rule), and it gives the -wal, -shm
+    and -journal files beside it the database file's mode. Creating the file first, exclusively
+    and with mode 0600, leaves no moment when the sessions and password hashes in it, or in those
+    files, can be read by other users. Django's test runner deletes and recreates its test
+    database, which is why this happens on every connection rather than once at start."""
+
+    def __init__(self, database: str | os.PathLike, *args, **kwargs) -> None:
+        name = os.fspath(database)
+        # Django opens databases with uri=True: a "file:" name is a URI, ":memory:" no file at all.
+        if name and name != ":memory:" and not name.startswith("file:"):
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        super().__init__(database, *args, **kwargs)

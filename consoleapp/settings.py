@@ -9,10 +9,26 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
+from .env import (
+    PrivateSQLiteConnection,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    make_private,
+    make_private_directory,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PERDURA_VAR_DIR", str(BASE_DIR / "var")))
+# var/ holds the secret key, the embedded database (sessions, password hashes) and the first
+# admin's password: only the user Perdura runs as may read it. Older installs made it readable by
+# everyone, so it is made private on every start, like each of Perdura's files in it below.
+make_private_directory(VAR_DIR)
+make_private(VAR_DIR / "secret_key")
 
 SECRET_KEY = env_secret("PERDURA_SECRET_KEY", VAR_DIR / "secret_key")
 DEBUG = env_bool("PERDURA_DEBUG", False)
@@ -80,11 +96,20 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # A new database file (the test database included) is created readable by its owner only.
+        "factory": PrivateSQLiteConnection,
     }
     # Tests run on a file too: worker threads need their own connections to the same database.
     # One file per test run, so that two runs side by side do not pull it from under each other.
     _database["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
-    Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _database_file = Path(_database["NAME"])
+    if _database_file.resolve().parent == VAR_DIR.resolve():
+        # Only the embedded database is Perdura's to tighten: a file named by DATABASE_URL
+        # elsewhere keeps the permissions its owner gave it.
+        for _suffix in ("", "-wal", "-shm", "-journal"):
+            make_private(VAR_DIR / f"{_database_file.name}{_suffix}")
+    else:
+        _database_file.parent.mkdir(parents=True, exist_ok=True)
 elif _database["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(f"DATABASE_URL must name PostgreSQL or SQLite; got {_database['ENGINE']!r}")
 DATABASES = {"default": _database}
