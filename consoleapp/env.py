@@ -107,6 +107,14 @@ def create_private_file(path: Path, content: str) -> bool:
     return True
 
 
+def replace_private_file(path: Path, content: str) -> None:
+    """Put ``content`` in ``path``, readable only by its owner, in place of any file of that name.
+
+    The content goes into a private temporary file beside it first, which is then renamed over
+    ``path``: the name never shows a file with wider permissions, or half the content."""
+    os.replace(_private_temporary_file(path, content), path)
+
+
 def _private_temporary_file(beside: Path, content: str) -> Path:
     """A new file in ``beside``'s directory holding ``content``, readable only by its owner from
     the moment it exists (mkstemp opens it with O_CREAT | O_EXCL and mode 0600), and on disk."""

@@ -4,38 +4,13 @@ older installs are made private at start."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from tests.conftest import REPO
-
-#: The variables that would point a subprocess away from the embedded default.
-NOT_EMBEDDED = ("DATABASE_URL", "REDIS_URL", "PERDURA_WORKERS", "PERDURA_SECRET_KEY", "PERDURA_VAR_DIR")
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-def manage(var_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """``manage.py`` in a subprocess on the embedded default, with its var/ in ``var_dir``."""
-    environment = {name: value for name, value in os.environ.items() if name not in NOT_EMBEDDED}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env={**environment, "PERDURA_VAR_DIR": str(var_dir), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+from tests.consoleapp.embedded import manage, permissions
 
 
 def test_a_first_start_makes_var_and_its_files_private(tmp_path):
@@ -43,15 +18,15 @@ def test_a_first_start_makes_var_and_its_files_private(tmp_path):
 
     manage(var_dir, "migrate", "--noinput")
 
-    assert mode(var_dir) == 0o700
-    assert mode(var_dir / "secret_key") == 0o600
+    assert permissions(var_dir) == 0o700
+    assert permissions(var_dir / "secret_key") == 0o600
     database = var_dir / "perdura.sqlite3"
-    assert mode(database) == 0o600
+    assert permissions(database) == 0o600
     # SQLite gives its write-ahead log and shared-memory files the database file's mode; they
     # exist while a connection is open.
     with sqlite3.connect(database) as reader:
         reader.execute("SELECT count(*) FROM auth_user").fetchone()
-        assert {path.name: mode(path) for path in var_dir.glob("perdura.sqlite3-*")} == {
+        assert {path.name: permissions(path) for path in var_dir.glob("perdura.sqlite3-*")} == {
             "perdura.sqlite3-wal": 0o600,
             "perdura.sqlite3-shm": 0o600,
         }
@@ -68,8 +43,8 @@ def test_an_older_install_is_made_private_at_start(tmp_path):
 
     manage(var_dir, "check")
 
-    assert mode(var_dir) == 0o700
-    assert {name: mode(var_dir / name) for name in older_files} == dict.fromkeys(older_files, 0o600)
+    assert permissions(var_dir) == 0o700
+    assert {name: permissions(var_dir / name) for name in older_files} == dict.fromkeys(older_files, 0o600)
 
 
 def test_a_database_named_outside_var_keeps_its_permissions(tmp_path):
@@ -81,7 +56,7 @@ def test_a_database_named_outside_var_keeps_its_permissions(tmp_path):
 
     manage(tmp_path / "var", "check", DATABASE_URL=f"sqlite:///{database}")
 
-    assert mode(database) == 0o640
+    assert permissions(database) == 0o640
 
 
 def test_a_new_database_named_outside_var_is_created_private(tmp_path):
@@ -89,7 +64,7 @@ def test_a_new_database_named_outside_var_is_created_private(tmp_path):
 
     manage(tmp_path / "var", "migrate", "--noinput", DATABASE_URL=f"sqlite:///{database}")
 
-    assert mode(database) == 0o600
+    assert permissions(database) == 0o600
 
 
 @pytest.mark.django_db
@@ -97,4 +72,4 @@ def test_the_test_database_is_private_too():
     if connection.vendor != "sqlite":
         pytest.skip("the test database is a file only on SQLite")
 
-    assert mode(Path(connection.settings_dict["NAME"])) == 0o600
+    assert permissions(Path(connection.settings_dict["NAME"])) == 0o600
