@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import sqlite3
 import stat
@@ -16,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -72,6 +74,17 @@ def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value
+
+
+def env_proxy_ssl_header(name: str, default: str) -> tuple[str, str] | None:
+    """Django's SECURE_PROXY_SSL_HEADER from the name of the header in which a proxy says that
+    the client used HTTPS (by the value ``https``, as X-Forwarded-Proto does); None when empty."""
+    raw = os.environ.get(name, default).strip()
+    if not raw:
+        return None
+    if not _HEADER_NAME.fullmatch(raw):
+        raise ImproperlyConfigured(f"{name} must be the name of a header, such as X-Forwarded-Proto; got {raw!r}")
+    return f"HTTP_{raw.upper().replace('-', '_')}", "https"
 
 
 def env_secret(name: str, fallback_file: Path) -> str:

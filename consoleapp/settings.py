@@ -16,6 +16,7 @@ from .env import (
     env_float,
     env_int,
     env_list,
+    env_proxy_ssl_header,
     env_secret,
     env_str,
     make_private,
@@ -34,6 +35,24 @@ SECRET_KEY = env_secret("PERDURA_SECRET_KEY", VAR_DIR / "secret_key")
 DEBUG = env_bool("PERDURA_DEBUG", False)
 ALLOWED_HOSTS = env_list("PERDURA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("PERDURA_CSRF_TRUSTED_ORIGINS", [])
+
+# HTTPS. The embedded default serves plain HTTP on 127.0.0.1; behind a proxy that terminates TLS,
+# PERDURA_HTTPS=true sends cookies over HTTPS only, redirects HTTP to HTTPS and turns on HSTS.
+PERDURA_HTTPS = env_bool("PERDURA_HTTPS", False)
+# How the proxy tells Django that the client used HTTPS; without it every request would look
+# like plain HTTP and be redirected again and again.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header(
+    "PERDURA_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PERDURA_HTTPS else ""
+)
+SESSION_COOKIE_SECURE = PERDURA_HTTPS
+CSRF_COOKIE_SECURE = PERDURA_HTTPS
+SECURE_SSL_REDIRECT = PERDURA_HTTPS
+# Health probes call /healthz over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("PERDURA_HSTS_SECONDS", 365 * 24 * 3600 if PERDURA_HTTPS else 0, minimum=0)
+# Both bind every subdomain of the site to HTTPS as well, which only its owner can decide.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PERDURA_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("PERDURA_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     "daphne",
