@@ -54,6 +54,11 @@ SECURE_HSTS_SECONDS = env_int("PERDURA_HSTS_SECONDS", 365 * 24 * 3600 if PERDURA
 # Both bind every subdomain of the site to HTTPS as well, which only its owner can decide.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PERDURA_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("PERDURA_HSTS_PRELOAD", False)
+# Behind a proxy every connection comes from the proxy. With this, `manage.py serve` takes the
+# client's address from the X-Forwarded-For header instead (its first address), for the login
+# limits and the logs; a client could send that header itself, so only a proxy that replaces it
+# may be trusted so.
+PERDURA_TRUST_X_FORWARDED_FOR = env_bool("PERDURA_TRUST_X_FORWARDED_FOR", False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -189,7 +194,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Failed logins are limited per account and per address (django-axes): after the limit, the
 # account, or anyone from that address, is refused until the cool-off has passed since the last
-# failure. The address is the connection's (REMOTE_ADDR), which a client cannot choose.
+# failure. The address is the connection's (REMOTE_ADDR), which a client cannot choose, unless
+# PERDURA_TRUST_X_FORWARDED_FOR above says that a proxy tells it.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

@@ -31,12 +31,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve_until_answering(var_dir: Path, port: int, log: Path) -> subprocess.Popen:
+def serve_until_answering(var_dir: Path, port: int, log: Path, **env: str) -> subprocess.Popen:
     with log.open("w") as output:
         server = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--no-workers", "--port", str(port)],
             cwd=REPO,
-            env=embedded_env(var_dir, PERDURA_LOG_LEVEL="DEBUG"),
+            env=embedded_env(var_dir, PERDURA_LOG_LEVEL="DEBUG", **env),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -63,14 +63,19 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def log_in(base_url: str, username: str, password: str) -> str:
-    """Log in through the console's login form; the address the browser would end up on."""
+def log_in(base_url: str, username: str, password: str, **headers: str) -> tuple[int, str]:
+    """Log in through the console's login form: the status of the last answer and the address
+    the browser would end up on."""
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    browser.addheaders = list(headers.items())
     with browser.open(f"{base_url}/login/") as page:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode()).group(1)
     form = {"csrfmiddlewaretoken": token, "username": username, "password": password}
-    with browser.open(f"{base_url}/login/", data=urllib.parse.urlencode(form).encode()) as answer:
-        return answer.url
+    try:
+        with browser.open(f"{base_url}/login/", data=urllib.parse.urlencode(form).encode()) as answer:
+            return answer.status, answer.url
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.url
 
 
 def test_the_first_start_keeps_the_admin_password_out_of_the_output(tmp_path):
@@ -83,7 +88,7 @@ def test_the_first_start_keeps_the_admin_password_out_of_the_output(tmp_path):
     try:
         password_file = var_dir / "initial_admin_password"
         password = password_file.read_text().strip()
-        logged_in_at = log_in(f"http://127.0.0.1:{port}", "admin", password)
+        logged_in = log_in(f"http://127.0.0.1:{port}", "admin", password)
     finally:
         stop(server)
 
@@ -92,7 +97,29 @@ def test_the_first_start_keeps_the_admin_password_out_of_the_output(tmp_path):
     assert f"as admin with the password in {password_file}" in output
     assert "manage.py changepassword admin" in output
     assert permissions(password_file) == 0o600
-    assert logged_in_at == f"http://127.0.0.1:{port}/"
+    assert logged_in == (200, f"http://127.0.0.1:{port}/")
+
+
+def test_behind_a_proxy_the_login_limits_count_the_forwarded_address(tmp_path):
+    """With PERDURA_TRUST_X_FORWARDED_FOR, failures through the proxy lock the address of the
+    client that made them, not the proxy's, which every other client shares."""
+    var_dir = tmp_path / "var"
+    manage(var_dir, "migrate", "--noinput")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+
+    server = serve_until_answering(var_dir, port, tmp_path / "serve.log", PERDURA_TRUST_X_FORWARDED_FOR="true")
+    try:
+        password = (var_dir / "initial_admin_password").read_text().strip()
+        for attempt in range(5):
+            log_in(base_url, f"someone-{attempt}", "wrong", **{"X-Forwarded-For": "203.0.113.9"})
+        from_the_guesser = log_in(base_url, "admin", password, **{"X-Forwarded-For": "203.0.113.9"})
+        from_elsewhere = log_in(base_url, "admin", password, **{"X-Forwarded-For": "198.51.100.7"})
+    finally:
+        stop(server)
+
+    assert from_the_guesser == (429, f"{base_url}/login/")
+    assert from_elsewhere == (200, f"{base_url}/")
 
 
 @pytest.mark.django_db

@@ -40,7 +40,11 @@ class Command(BaseCommand):
 
         self.stdout.write(f"Perdura is serving http://{options['host']}:{port}/ ({settings.PERDURA_WORKERS} workers)")
         try:
-            Server(application, endpoints=build_endpoint_description_strings(host=options["host"], port=port)).run()
+            Server(
+                application,
+                endpoints=build_endpoint_description_strings(host=options["host"], port=port),
+                proxy_forwarded_address_header="X-Forwarded-For" if settings.PERDURA_TRUST_X_FORWARDED_FOR else None,
+            ).run()
         finally:
             if workers is not None:
                 workers.stop()
