@@ -208,6 +208,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/login.html"
 # Keep only the failures, which the limit needs; a row for every successful login would grow
 # without end.
 AXES_DISABLE_ACCESS_LOG = True
+# No banner at the start of every process: it went to the stderr of every management command.
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
