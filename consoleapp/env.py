@@ -148,19 +148,22 @@ def make_private_directory(path: Path) -> None:
 
 def make_private(path: Path) -> None:
     """Take the group's and others' permissions away from an existing file or directory
-    (0644 becomes 0600, 0755 becomes 0700); a missing one is left missing."""
+    (0644 becomes 0600, 0755 becomes 0700); a missing one is left missing. Only what belongs to
+    the user Perdura runs as is Perdura's to change: one that another user owns keeps the
+    permissions its owner gave it."""
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        status = path.stat()
     except FileNotFoundError:
         return
-    if not mode & 0o077:
+    mode = stat.S_IMODE(status.st_mode)
+    if not mode & 0o077 or status.st_uid != os.geteuid():
         return
     try:
         path.chmod(mode & 0o700)
-    except PermissionError as error:
+    except OSError as error:
         raise ImproperlyConfigured(
-            f"{path} can be read by other users and Perdura could not make it private ({error.strerror}): "
-            "make it owned by the user Perdura runs as, or set PERDURA_VAR_DIR to a directory of its own"
+            f"{path} can be read by other users and Perdura could not make it private ({error.strerror}); "
+            "make it private (chmod go-rwx), or set PERDURA_VAR_DIR to a directory of Perdura's own"
         ) from None
 
 

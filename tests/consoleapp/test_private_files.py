@@ -4,6 +4,7 @@ older installs are made private at start."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -11,6 +12,9 @@ import pytest
 from django.db import connection
 
 from tests.consoleapp.embedded import manage, permissions
+
+#: The user id of "nobody" on Debian.
+NOBODY = 65534
 
 
 def test_a_first_start_makes_var_and_its_files_private(tmp_path):
@@ -45,6 +49,20 @@ def test_an_older_install_is_made_private_at_start(tmp_path):
 
     assert permissions(var_dir) == 0o700
     assert {name: permissions(var_dir / name) for name in older_files} == dict.fromkeys(older_files, 0o600)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_a_file_another_user_owns_keeps_its_permissions(tmp_path):
+    var_dir = tmp_path / "var"
+    var_dir.mkdir(mode=0o700)
+    key_file = var_dir / "secret_key"
+    key_file.write_text("a key the administrator placed")
+    key_file.chmod(0o640)
+    os.chown(key_file, NOBODY, NOBODY)
+
+    manage(var_dir, "check")
+
+    assert permissions(key_file) == 0o640
 
 
 def test_a_database_named_outside_var_keeps_its_permissions(tmp_path):
