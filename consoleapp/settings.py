@@ -4,20 +4,61 @@ for the embedded mode (SQLite, in-process workers, in-memory channel layer)."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
+from .env import (
+    PrivateSQLiteConnection,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_proxy_ssl_header,
+    env_secret,
+    env_str,
+    make_private,
+    make_private_directory,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PERDURA_VAR_DIR", str(BASE_DIR / "var")))
+# var/ holds the secret key, the embedded database (sessions, password hashes) and the first
+# admin's password: only the user Perdura runs as may read it. Older installs made it readable by
+# everyone, so it is made private on every start, like each of Perdura's files in it below.
+make_private_directory(VAR_DIR)
+make_private(VAR_DIR / "secret_key")
 
 SECRET_KEY = env_secret("PERDURA_SECRET_KEY", VAR_DIR / "secret_key")
 DEBUG = env_bool("PERDURA_DEBUG", False)
 ALLOWED_HOSTS = env_list("PERDURA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("PERDURA_CSRF_TRUSTED_ORIGINS", [])
+
+# HTTPS. The embedded default serves plain HTTP on 127.0.0.1; behind a proxy that terminates TLS,
+# PERDURA_HTTPS=true sends cookies over HTTPS only, redirects HTTP to HTTPS and turns on HSTS.
+PERDURA_HTTPS = env_bool("PERDURA_HTTPS", False)
+# How the proxy tells Django that the client used HTTPS; without it every request would look
+# like plain HTTP and be redirected again and again.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header(
+    "PERDURA_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PERDURA_HTTPS else ""
+)
+SESSION_COOKIE_SECURE = PERDURA_HTTPS
+CSRF_COOKIE_SECURE = PERDURA_HTTPS
+SECURE_SSL_REDIRECT = PERDURA_HTTPS
+# Health probes call /healthz over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("PERDURA_HSTS_SECONDS", 365 * 24 * 3600 if PERDURA_HTTPS else 0, minimum=0)
+# Both bind every subdomain of the site to HTTPS as well, which only its owner can decide.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PERDURA_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("PERDURA_HSTS_PRELOAD", False)
+# Behind a proxy every connection comes from the proxy. With this, `manage.py serve` takes the
+# client's address from the X-Forwarded-For header instead (its first address), for the login
+# limits and the logs; a client could send that header itself, so only a proxy that replaces it
+# may be trusted so.
+PERDURA_TRUST_X_FORWARDED_FOR = env_bool("PERDURA_TRUST_X_FORWARDED_FOR", False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -26,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "channels",
     "django_htmx",
     "template_partials",
@@ -46,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "consoleapp.urls"
@@ -80,11 +124,20 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # A new database file (the test database included) is created readable by its owner only.
+        "factory": PrivateSQLiteConnection,
     }
     # Tests run on a file too: worker threads need their own connections to the same database.
     # One file per test run, so that two runs side by side do not pull it from under each other.
     _database["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
-    Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _database_file = Path(_database["NAME"])
+    if _database_file.resolve().parent == VAR_DIR.resolve():
+        # Only the embedded database is Perdura's to tighten: a file named by DATABASE_URL
+        # elsewhere keeps the permissions its owner gave it.
+        for _suffix in ("", "-wal", "-shm", "-journal"):
+            make_private(VAR_DIR / f"{_database_file.name}{_suffix}")
+    else:
+        _database_file.parent.mkdir(parents=True, exist_ok=True)
 elif _database["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(f"DATABASE_URL must name PostgreSQL or SQLite; got {_database['ENGINE']!r}")
 DATABASES = {"default": _database}
@@ -148,6 +201,25 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
+
+# Failed logins are limited per account and per address (django-axes): after the limit, the
+# account, or anyone from that address, is refused until the cool-off has passed since the last
+# failure. The address is the connection's (REMOTE_ADDR), which a client cannot choose, unless
+# PERDURA_TRUST_X_FORWARDED_FOR above says that a proxy tells it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("PERDURA_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PERDURA_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+# The login page, with the lockout message and status 429.
+AXES_LOCKOUT_TEMPLATE = "registration/login.html"
+# Keep only the failures, which the limit needs; a row for every successful login would grow
+# without end.
+AXES_DISABLE_ACCESS_LOG = True
+# No banner at the start of every process: it went to the stderr of every management command.
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -51,7 +51,8 @@ def test_a_new_user_gets_the_chosen_roles_and_can_log_in(admin, client):
     admin.post(CREATE, {"username": "olga", "password": "a-long-password-9", "roles": ["operator", "approver"]})
 
     assert roles_of("olga") == {"operator", "approver"}
-    assert client.login(username="olga", password="a-long-password-9")
+    logged_in = client.post(reverse("login"), {"username": "olga", "password": "a-long-password-9"})
+    assert logged_in["Location"] == reverse("overview")
     assert AuditLogEntry.objects.get().details == {"roles": ["operator", "approver"]}
 
 

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from consoleapp.env import env_bool, env_choice, env_float, env_int, env_list
+from consoleapp.env import env_bool, env_choice, env_float, env_int, env_list, env_secret
 
 
 def test_env_int_names_the_variable_and_the_bad_value(monkeypatch):
@@ -54,3 +58,53 @@ def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
     monkeypatch.setenv("PERDURA_FUNCTION_APPS", "samples, billing.app ,,")
 
     assert env_list("PERDURA_FUNCTION_APPS", []) == ["samples", "billing.app"]
+
+
+def test_env_secret_prefers_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PERDURA_SECRET_KEY", "from-the-environment")
+
+    assert env_secret("PERDURA_SECRET_KEY", tmp_path / "secret_key") == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_env_secret_keeps_a_generated_key_in_a_file_only_its_owner_reads(monkeypatch, tmp_path):
+    monkeypatch.delenv("PERDURA_SECRET_KEY", raising=False)
+    key_file = tmp_path / "secret_key"
+
+    key = env_secret("PERDURA_SECRET_KEY", key_file)
+
+    assert len(key) >= 50
+    assert key_file.read_text() == key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert env_secret("PERDURA_SECRET_KEY", key_file) == key
+
+
+def test_first_starts_at_the_same_moment_all_get_the_one_key(monkeypatch, tmp_path):
+    """Several processes starting for the first time at once each read the key file before any
+    has written it; they must still end up with one key, or their sessions and signatures would
+    not be valid in each other."""
+    monkeypatch.delenv("PERDURA_SECRET_KEY", raising=False)
+    starts = 12
+    for attempt in range(20):
+        key_file = tmp_path / str(attempt) / "secret_key"
+        key_file.parent.mkdir()
+        barrier = threading.Barrier(starts)
+
+        def first_start(key_file=key_file, barrier=barrier) -> str:
+            barrier.wait()
+            return env_secret("PERDURA_SECRET_KEY", key_file)
+
+        with ThreadPoolExecutor(starts) as pool:
+            keys = set(pool.map(lambda _: first_start(), range(starts)))
+
+        assert keys == {key_file.read_text()}, f"attempt {attempt}: {len(keys)} different keys"
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_env_secret_refuses_an_empty_key_file(monkeypatch, tmp_path):
+    monkeypatch.delenv("PERDURA_SECRET_KEY", raising=False)
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("")
+
+    with pytest.raises(ImproperlyConfigured, match=r"secret_key is empty.*PERDURA_SECRET_KEY"):
+        env_secret("PERDURA_SECRET_KEY", key_file)

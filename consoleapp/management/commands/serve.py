@@ -11,7 +11,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from consoleapp.env import replace_private_file
 from functions.services import sync_registry
+
+#: Where the first start leaves the first admin's password, in var/.
+INITIAL_ADMIN_PASSWORD_FILE = "initial_admin_password"
 
 
 class Command(BaseCommand):
@@ -25,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         port = options["port"] or _port_from_env()
         sync_registry()
-        self._ensure_admin(options["host"], port)
+        self.ensure_admin(options["host"], port)
         workers = None
         if settings.PERDURA_WORKERS == "inprocess" and not options["no_workers"]:
             from orchestrations.worker.inprocess import InProcessWorkers
@@ -36,21 +40,32 @@ class Command(BaseCommand):
 
         self.stdout.write(f"Perdura is serving http://{options['host']}:{port}/ ({settings.PERDURA_WORKERS} workers)")
         try:
-            Server(application, endpoints=build_endpoint_description_strings(host=options["host"], port=port)).run()
+            Server(
+                application,
+                endpoints=build_endpoint_description_strings(host=options["host"], port=port),
+                proxy_forwarded_address_header="X-Forwarded-For" if settings.PERDURA_TRUST_X_FORWARDED_FOR else None,
+            ).run()
         finally:
             if workers is not None:
                 workers.stop()
 
-    def _ensure_admin(self, host: str, port: int) -> None:
+    def ensure_admin(self, host: str, port: int) -> None:
+        """Make the first admin, if there is none yet. Its password goes into a file in var/ that
+        only the user Perdura runs as can read, never to the output, which often ends up in log
+        files that others read."""
         users = get_user_model()
         if users.objects.filter(is_superuser=True).exists():
             return
         password = secrets.token_urlsafe(12)
         users.objects.create_superuser("admin", "", password)
+        # A file left by an earlier first start belongs to an admin of a database since replaced.
+        password_file = settings.VAR_DIR / INITIAL_ADMIN_PASSWORD_FILE
+        replace_private_file(password_file, f"{password}\n")
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nFirst start: log in at http://{host}:{port}/ as admin / {password}\n"
-                "(shown once; change it with `python manage.py changepassword admin`)\n"
+                f"\nFirst start: log in at http://{host}:{port}/ as admin with the password in {password_file}\n"
+                "(readable only by this user). Change it with `python manage.py changepassword admin`,\n"
+                "then delete that file.\n"
             )
         )
 
