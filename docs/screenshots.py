@@ -96,7 +96,7 @@ def make_people() -> None:
         user = User.objects.create_user(username, password=PASSWORD)
         user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in groups))
 
-    User.objects.create_superuser("admin", "", PASSWORD)  # So that serve prints no password.
+    User.objects.create_superuser("admin", "", PASSWORD)  # So that serve makes no admin of its own.
     person("ada", "admin", "warehouse")
     person("maria", "approver", "warehouse")
 

@@ -72,6 +72,9 @@ class ConsoleServer:
             "PERDURA_FUNCTION_APPS": FUNCTION_APPS,
             "PERDURA_POLL_SECONDS": "0.1",
             "PERDURA_LOG_LEVEL": "WARNING",
+            # A var/ of its own: a first start writes the admin's password there, which must not
+            # overwrite the developer's own.
+            "PERDURA_VAR_DIR": str(self.log.parent / "var"),
         }
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
