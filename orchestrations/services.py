@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Substr
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Length, Substr
 from django.utils import timezone
 
 from consoleapp import audit, live
@@ -221,9 +222,15 @@ def query(
     instance_id_prefix: str | None = None,
     page_size: int = 100,
     continuation_token: str | None = None,
+    max_page_bytes: int | None = None,
 ) -> Page:
     """Instances matching every given filter, newest first, a page at a time (keyset paging:
-    the token names the last row seen, so pages stay fast and stable however deep)."""
+    the token names the last row seen, so pages stay fast and stable however deep).
+
+    A page also ends where its payloads (inputs, outputs, custom statuses) pass
+    ``max_page_bytes``, after at least one instance: a thousand instances of a few megabytes
+    each would otherwise make one answer of gigabytes. The payloads are sized in the database
+    and only the rows of the page are read whole."""
     if page_size < 1:
         raise BadInputError("the page size must be at least 1")
     queryset = _filtered(statuses, name, created_from, created_to, instance_id_prefix)
@@ -233,10 +240,33 @@ def query(
         except paging.BadTokenError as error:
             raise BadInputError(str(error)) from None
         queryset = queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, instance_id__gt=last_id))
-    rows = list(queryset.order_by("-created_at", "instance_id")[: page_size + 1])
-    last = rows[page_size - 1] if len(rows) > page_size else None
-    token = paging.encode([last.created_at, last.instance_id]) if last else None
-    return Page(rows[:page_size], token)
+    ordered = queryset.order_by("-created_at", "instance_id")
+    sized = ordered.values_list("instance_id", "created_at").annotate(
+        size=sum((Coalesce(Length(column), 0) for column in PAYLOAD_COLUMNS), Value(0))
+    )
+    budget = max_page_bytes if max_page_bytes is not None else max_query_page_bytes()
+    kept: list[tuple[str, datetime]] = []
+    total = 0
+    more = False
+    for instance_id, created_at, size in sized[: page_size + 1]:
+        if len(kept) == page_size or (kept and total + size > budget):
+            more = True
+            break
+        kept.append((instance_id, created_at))
+        total += size
+    rows = {row.pk: row for row in Instance.objects.filter(pk__in=[instance_id for instance_id, _ in kept])}
+    token = paging.encode([kept[-1][1], kept[-1][0]]) if more else None
+    return Page([rows[instance_id] for instance_id, _ in kept if instance_id in rows], token)
+
+
+#: The columns whose size a page of instances is bounded by.
+PAYLOAD_COLUMNS = ("input", "output", "custom_status")
+
+
+def max_query_page_bytes() -> int:
+    """How much payload one page of a query may carry: four of the largest payloads, so that
+    an instance at the limit in its input and output (and status) still comes whole."""
+    return 4 * settings.PERDURA_MAX_PAYLOAD_BYTES
 
 
 def _filtered(statuses, name, created_from, created_to, instance_id_prefix):

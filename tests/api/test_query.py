@@ -145,3 +145,18 @@ def test_query_needs_the_view_permission_only(live_server, viewer_key, instances
     from .live import LiveApi
 
     assert LiveApi(live_server.url, viewer_key).get(f"{PREFIX}/instances").status == 200
+
+
+def test_a_page_of_large_inputs_is_cut_by_size_with_a_continuation_token(api, settings):
+    """The answer's size is bounded, not only its count: four of the largest payloads a page."""
+    settings.PERDURA_MAX_PAYLOAD_BYTES = 32 * 1024
+    for number in range(6):
+        services.start("echo_orchestrator", "x" * 30_000, instance_id=f"large-{number}")
+
+    first = api.get(f"{PREFIX}/instances", query={"top": 1000})
+    token = first.header("x-ms-continuation-token")
+    rest = api.get(f"{PREFIX}/instances", query={"top": 1000}, headers={"x-ms-continuation-token": token})
+
+    assert (len(ids(first)), len(ids(rest))) == (4, 2)
+    assert len(first.text) < 4 * 32 * 1024 + 10_000
+    assert sorted(ids(first) + ids(rest)) == [f"large-{number}" for number in range(6)]

@@ -156,3 +156,42 @@ def test_an_unknown_status_is_refused_naming_the_valid_ones():
 def test_a_page_size_below_one_is_refused():
     with pytest.raises(services.BadInputError, match="the page size must be at least 1"):
         services.query(page_size=0)
+
+
+def test_a_page_ends_where_its_payloads_pass_the_bound_and_the_token_carries_on():
+    """top=1000 of instances with megabytes of input each would be an answer of gigabytes."""
+    big = "x" * 100_000
+    for number in range(5):
+        services.start("echo_orchestrator", big, instance_id=f"big-{number}")
+    bound = 250_000
+
+    pages, token = [], None
+    while True:
+        page = services.query(page_size=1000, continuation_token=token, max_page_bytes=bound)
+        pages.append([instance.pk for instance in page.instances])
+        token = page.continuation_token
+        if token is None:
+            break
+
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert sorted(instance_id for page in pages for instance_id in page) == [f"big-{number}" for number in range(5)]
+    assert all(instance.input is not None for instance in services.query(page_size=2).instances)
+
+
+def test_without_payloads_past_the_bound_a_page_is_as_long_as_asked():
+    for number in range(5):
+        services.start("echo_orchestrator", "small", instance_id=f"small-{number}")
+
+    page = services.query(page_size=1000, max_page_bytes=250_000)
+
+    assert (len(page.instances), page.continuation_token) == (5, None)
+
+
+def test_one_instance_over_the_bound_still_comes_alone():
+    services.start("echo_orchestrator", "x" * 300_000, instance_id="huge")
+    services.start("echo_orchestrator", "small", instance_id="small")
+
+    first = services.query(page_size=1000, max_page_bytes=250_000)
+
+    assert len(first.instances) == 1
+    assert first.continuation_token is not None
