@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import ClassVar
@@ -41,6 +42,10 @@ MAX_INTERVAL = 5.0
 REAUTHORIZE_SECONDS = 30.0
 #: Closing code telling the page that its user was logged out or lost access (no reconnect).
 CLOSE_UNAUTHORIZED = 4401
+
+#: Live pages each user holds open in this server process. Counted on the process's one event
+#: loop, so no lock is needed; with several web processes the cap holds in each of them.
+_open_pages: Counter[int] = Counter()
 
 
 def in_thread(func):
@@ -222,6 +227,14 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         if not await in_thread(_may_view)(user):
             await self.close()  # Before accepting: the handshake is refused with a 403.
             return
+        if _open_pages[user.pk] >= settings.PERDURA_MAX_LIVE_PAGES_PER_USER:
+            # Each open page costs a task and renders on every change: one user's thousand
+            # sockets would starve everyone else's pages.
+            logger.warning("refused a live page to %s: %d already open", user.get_username(), _open_pages[user.pk])
+            await self.close()
+            return
+        _open_pages[user.pk] += 1
+        self.counted_user = user.pk
         params = QueryDict(self.scope.get("query_string", b"").decode("latin-1"))
         csrf_token = self.scope.get("cookies", {}).get(settings.CSRF_COOKIE_NAME)
         self.page = PAGES.get(params.get("page", ""), Page)(params, user, csrf_token)
@@ -238,6 +251,12 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.wakeup.set()  # The first push: everything, to catch up on what the page missed.
 
     async def disconnect(self, code: int) -> None:
+        counted = getattr(self, "counted_user", None)
+        if counted is not None:
+            self.counted_user = None
+            _open_pages[counted] -= 1
+            if _open_pages[counted] <= 0:
+                del _open_pages[counted]
         for task in getattr(self, "tasks", []):
             task.cancel()
         if hasattr(self, "page"):

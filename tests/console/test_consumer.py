@@ -218,3 +218,29 @@ async def test_a_logged_out_user_stops_receiving_updates(viewer_session, monkeyp
 
     closed = await socket.receive_output(timeout=2)
     assert closed == {"type": "websocket.close", "code": consumers.CLOSE_UNAUTHORIZED}
+
+
+async def test_a_user_may_keep_only_so_many_live_pages_open(viewer_session, settings):
+    settings.PERDURA_MAX_LIVE_PAGES_PER_USER = 2
+    other = await sync_to_async(session_for)("olga", "viewer")
+    first, second, third = (communicator("/ws/console/?page=nav", viewer_session) for _ in range(3))
+
+    assert (await first.connect())[0] and (await second.connect())[0]
+    assert not (await third.connect())[0]
+    others_page = communicator("/ws/console/?page=nav", other)
+    assert (await others_page.connect())[0]  # The cap is per user.
+
+    await first.disconnect()
+    again = communicator("/ws/console/?page=nav", viewer_session)
+    assert (await again.connect())[0]  # A page closed frees its place.
+    for socket in (second, others_page, again):
+        await socket.disconnect()
+
+
+async def test_below_the_cap_every_page_of_a_user_is_live(viewer_session, settings):
+    settings.PERDURA_MAX_LIVE_PAGES_PER_USER = 3
+    sockets = [communicator("/ws/console/?page=nav", viewer_session) for _ in range(3)]
+
+    assert [(await socket.connect())[0] for socket in sockets] == [True, True, True]
+    for socket in sockets:
+        await socket.disconnect()
