@@ -21,8 +21,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import environment, report
-from .sizes import ENGINE_WORKLOADS, FULL, QUICK, WORKLOADS, Sizes
+from bench import environment, report
+from bench.sizes import ENGINE_WORKLOADS, FULL, QUICK, WORKLOADS, Sizes
 
 BENCH_DATABASE = "perdura_bench"
 PEER_DATABASE = "perdura_bench_dbos"
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace, sizes: Sizes, scratch: Path, peer_url: str) ->
     from django.conf import settings
     from django.core.management import call_command
 
-    from . import runner
+    from bench import runner
 
     embedded = args.mode == "embedded"
     call_command("migrate", verbosity=0)

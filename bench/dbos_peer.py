@@ -133,7 +133,7 @@ def _elapsed_seconds(workflow_id: str, wall_seconds: float, precise: bool) -> fl
 def run_w1(hello_sequence5, size: int, precise: bool) -> dict[str, Any]:
     from dbos import DBOS
 
-    from .measure import percentile
+    from bench.measure import percentile
 
     started = time.perf_counter()
     handles = [DBOS.start_workflow(hello_sequence5) for _ in range(size)]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from . import dbos_peer, w1_hello_sequence, w2_chain, w3_fan_out_fan_in, w4_counter_storm, w5_console_scale
-from .measure import Figure
-from .sizes import ENGINE_WORKLOADS, Sizes
+from bench import dbos_peer, w1_hello_sequence, w2_chain, w3_fan_out_fan_in, w4_counter_storm, w5_console_scale
+from bench.measure import Figure
+from bench.sizes import ENGINE_WORKLOADS, Sizes
 
 
 def run_engine_workloads(

@@ -11,11 +11,10 @@ from time import perf_counter
 
 from django.db import transaction
 
+from bench.functions import CITIES
+from bench.measure import Figure, TimedOut, chunks, percentile, wait_until
 from orchestrations import services
 from orchestrations.models import Instance
-
-from .functions import CITIES
-from .measure import Figure, TimedOut, chunks, percentile, wait_until
 
 WORKLOAD = "W1"
 ORCHESTRATOR = "bench_hello_sequence5"

@@ -8,9 +8,8 @@ from __future__ import annotations
 import statistics
 import uuid
 
+from bench.measure import Figure, TimedOut, wait_until
 from orchestrations import services
-
-from .measure import Figure, TimedOut, wait_until
 
 WORKLOAD = "W2"
 ORCHESTRATOR = "bench_chain"

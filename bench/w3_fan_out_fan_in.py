@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from bench.measure import Figure, TimedOut, wait_until
 from orchestrations import services
-
-from .measure import Figure, TimedOut, wait_until
 
 WORKLOAD = "W3"
 ORCHESTRATOR = "bench_fan_out_fan_in"

@@ -13,12 +13,11 @@ from __future__ import annotations
 import uuid
 from time import perf_counter
 
+from bench.measure import Figure, TimedOut, chunks, wait_until
 from entities import services as entities
 from entities.models import Entity
 from orchestrations.engine import EntityId
 from orchestrations.engine.serialization import loads
-
-from .measure import Figure, TimedOut, chunks, wait_until
 
 WORKLOAD = "W4"
 ENTITY = "bench_counter"

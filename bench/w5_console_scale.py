@@ -28,11 +28,10 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from bench.measure import Figure, chunks
 from orchestrations.engine import events as ev
 from orchestrations.engine.serialization import dumps
 from orchestrations.models import HistoryEvent, Instance
-
-from .measure import Figure, chunks
 
 WORKLOAD = "W5"
 PAGE_SIZE = 50

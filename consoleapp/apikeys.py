@@ -16,12 +16,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from consoleapp import audit
+from consoleapp.audit import Actor
+from consoleapp.models import ApiKey
+from consoleapp.roles import ROLES
 from orchestrations.engine.limits import LimitError, check_name
-
-from . import audit
-from .audit import Actor
-from .models import ApiKey
-from .roles import ROLES
 
 KEY_SCHEME = "pdk_"
 PREFIX_LENGTH = len(KEY_SCHEME) + 8

@@ -6,8 +6,8 @@ import getpass
 from dataclasses import dataclass
 from typing import Any
 
-from . import roles
-from .models import AuditLogEntry
+from consoleapp import roles
+from consoleapp.models import AuditLogEntry
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .roles import PERMISSIONS
+from consoleapp.roles import PERMISSIONS
 
 
 class AuditLogEntry(models.Model):

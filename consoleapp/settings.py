@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import (
+from consoleapp.env import (
     PrivateSQLiteConnection,
     env_bool,
     env_choice,

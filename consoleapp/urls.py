@@ -4,11 +4,10 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from consoleapp import views
 from entities import views as entity_views
 from functions import views as function_views
 from orchestrations import views as orchestration_views
-
-from . import views
 
 console = [
     path("", views.overview, name="overview"),

@@ -24,13 +24,12 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
+from consoleapp import apikeys, audit, roles
+from consoleapp.audit import Actor
+from consoleapp.models import AuditLogEntry
+from consoleapp.templatetags.console import pretty_json_text
 from orchestrations import inspect, paging
 from orchestrations.models import Approval, Instance, WorkerHeartbeat
-
-from . import apikeys, audit, roles
-from .audit import Actor
-from .models import AuditLogEntry
-from .templatetags.console import pretty_json_text
 
 AUDIT_PAGE_SIZE = 50
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from consoleapp import audit
 from consoleapp.audit import Actor
+from entities.models import Entity
 from orchestrations import paging
 from orchestrations.engine import EntityId, InvalidEntityIdError, OrchestrationStatus
 from orchestrations.engine import events as ev
@@ -21,8 +22,6 @@ from orchestrations.engine.serialization import loads
 from orchestrations.inbox import deliver, lock_entities
 from orchestrations.models import Instance, Message
 from orchestrations.services import BadInputError, InvalidStateError, OrchestrationError, _serialize, checked
-
-from .models import Entity
 
 
 class EntityNotFoundError(OrchestrationError, LookupError):

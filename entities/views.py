@@ -17,14 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 from consoleapp.audit import Actor
 from consoleapp.templatetags.console import dom_id
 from consoleapp.views import json_download, live_url, require_permission
+from entities import services
+from entities.models import Entity
 from functions.registry import FunctionKind, registry
 from orchestrations.engine import EntityId, InvalidEntityIdError
 from orchestrations.models import Message, SetAsideMessage
 from orchestrations.services import BadInputError, OrchestrationError, parse_json
 from orchestrations.worker.episodes import MAX_FAILED_ATTEMPTS
-
-from . import services
-from .models import Entity
 
 PAGE_SIZE = 50
 QUEUED_SHOWN = 50

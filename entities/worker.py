@@ -17,6 +17,8 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from consoleapp import live
+from entities.engine import OrchestrationStart, run_operation
+from entities.models import Entity
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations.engine import EntityId, FailureDetails
 from orchestrations.engine import events as ev
@@ -31,9 +33,6 @@ from orchestrations.worker.episodes import (
     count_failure,
     describe_error,
 )
-
-from .engine import OrchestrationStart, run_operation
-from .models import Entity
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 """Function apps: what users write against. Porting from the Azure Python SDK is a change of imports."""
 
+from functions.registry import FunctionApp, FunctionKind, UnknownFunctionError, registry
 from orchestrations.engine import (
     DurableHttpResponse,
     DurableOrchestrationContext,
@@ -8,8 +9,6 @@ from orchestrations.engine import (
     RetryOptions,
     TaskFailedError,
 )
-
-from .registry import FunctionApp, FunctionKind, UnknownFunctionError, registry
 
 __all__ = [
     "DurableHttpResponse",

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from functions import builtins
+from functions.registry import FunctionKind, registry
 from orchestrations.engine import FailureDetails
 from orchestrations.engine.failures import storable
 from orchestrations.engine.http import HTTP_ACTIVITY_NAME
 from orchestrations.engine.serialization import dumps, loads
-
-from . import builtins
-from .registry import FunctionKind, registry
 
 #: The most log text kept for one activity run; the rest is cut, saying so.
 MAX_LOG_CHARACTERS = 64 * 1024

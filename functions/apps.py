@@ -6,7 +6,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .outbound_http import AllowList
+from functions.outbound_http import AllowList
 
 
 class FunctionsConfig(AppConfig):
@@ -29,6 +29,6 @@ class FunctionsConfig(AppConfig):
                 ) from error
         from django.db.models.signals import post_migrate
 
-        from .services import sync_registry
+        from functions.services import sync_registry
 
         post_migrate.connect(lambda **kwargs: sync_registry(), sender=self, weak=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from . import outbound_http
+from functions import outbound_http
 
 
 def http_activity(request: dict[str, Any]) -> dict[str, Any]:

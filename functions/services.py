@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .models import Function, FunctionApp
-from .registry import registry
+from functions.models import Function, FunctionApp
+from functions.registry import registry
 
 
 @transaction.atomic

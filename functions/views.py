@@ -15,9 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from consoleapp.views import json_download, live_url, require_permission
+from functions.models import Execution, Function, FunctionApp
 from orchestrations import paging
-
-from .models import Execution, Function, FunctionApp
 
 PAGE_SIZE = 50
 

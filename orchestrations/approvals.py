@@ -14,13 +14,12 @@ from django.utils import timezone
 
 from consoleapp import audit, live, roles
 from consoleapp.audit import Actor
-
-from .engine import events as ev
-from .engine.limits import check_reason
-from .engine.serialization import dumps
-from .inbox import deliver, lock_instances
-from .models import Approval, Message
-from .services import InstanceNotFoundError, InvalidStateError, NotAllowedError, checked
+from orchestrations.engine import events as ev
+from orchestrations.engine.limits import check_reason
+from orchestrations.engine.serialization import dumps
+from orchestrations.inbox import deliver, lock_instances
+from orchestrations.models import Approval, Message
+from orchestrations.services import InstanceNotFoundError, InvalidStateError, NotAllowedError, checked
 
 
 def can_decide(user, approval: Approval) -> bool:

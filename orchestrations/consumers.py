@@ -129,7 +129,7 @@ class InstanceListPage(Page):
         self.shown: list[str] | None = None
 
     def render_page(self, changes: Changes) -> list[str]:
-        from .views import render_list_update
+        from orchestrations.views import render_list_update
 
         frames, self.shown = render_list_update(
             self.params,
@@ -160,7 +160,7 @@ class InstancePage(Page):
         return kind == live.APPROVAL
 
     def render_page(self, changes: Changes) -> list[str]:
-        from .views import render_instance_live
+        from orchestrations.views import render_instance_live
 
         frames, self.children = render_instance_live(
             self.instance_id, self.user, self.csrf_token, since=self.since, execution_id=self.execution_id
@@ -170,7 +170,7 @@ class InstancePage(Page):
 
 class InboxPage(Page):
     def render_page(self, changes: Changes) -> list[str]:
-        from .views import render_inbox_live
+        from orchestrations.views import render_inbox_live
 
         return [render_inbox_live(self.user, self.csrf_token)]
 

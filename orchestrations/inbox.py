@@ -14,12 +14,11 @@ from django.db import connection
 from django.utils import timezone
 
 from entities.models import Entity
-
-from .bulk import Statement, in_keys, key_params, keys_count, run_statements
-from .dispatch import ENTITIES, ORCHESTRATIONS, notify_on_commit
-from .engine import EntityId, OrchestrationStatus
-from .engine.entities import is_entity_address
-from .models import Instance, Message
+from orchestrations.bulk import Statement, in_keys, key_params, keys_count, run_statements
+from orchestrations.dispatch import ENTITIES, ORCHESTRATIONS, notify_on_commit
+from orchestrations.engine import EntityId, OrchestrationStatus
+from orchestrations.engine.entities import is_entity_address
+from orchestrations.models import Instance, Message
 
 TERMINAL = [status.value for status in OrchestrationStatus if status.is_terminal]
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
-from .engine import HistoryEvent as EngineEvent
-from .engine import OrchestrationStatus
-from .engine.events import EventType
-from .engine.limits import (
+from orchestrations.engine import HistoryEvent as EngineEvent
+from orchestrations.engine import OrchestrationStatus
+from orchestrations.engine.events import EventType
+from orchestrations.engine.limits import (
     MAX_EVENT_NAME_LENGTH,
     MAX_INSTANCE_ID_LENGTH,
     MAX_NAME_LENGTH,

@@ -24,16 +24,21 @@ from consoleapp import audit, live
 from consoleapp.audit import Actor
 from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
-
-from . import paging
-from .bulk import insert_rows
-from .dispatch import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
-from .engine import FailureDetails, OrchestrationStatus, SerializationError, serialization, validate_instance_id
-from .engine import events as ev
-from .engine.entities import held_locks
-from .engine.events import EventType
-from .engine.ids import InvalidInstanceIdError, new_instance_id
-from .engine.limits import (
+from orchestrations import paging
+from orchestrations.bulk import insert_rows
+from orchestrations.dispatch import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
+from orchestrations.engine import (
+    FailureDetails,
+    OrchestrationStatus,
+    SerializationError,
+    serialization,
+    validate_instance_id,
+)
+from orchestrations.engine import events as ev
+from orchestrations.engine.entities import held_locks
+from orchestrations.engine.events import EventType
+from orchestrations.engine.ids import InvalidInstanceIdError, new_instance_id
+from orchestrations.engine.limits import (
     MAX_EVENT_NAME_LENGTH,
     MAX_VERSION_LENGTH,
     LimitError,
@@ -41,10 +46,10 @@ from .engine.limits import (
     check_reason,
     check_text,
 )
-from .engine.serialization import dumps, loads
-from .inbox import deliver, lock_instances
-from .models import HistoryEvent, Instance, Message, WorkItem
-from .worker.episodes import new_instance_row, replace_instance
+from orchestrations.engine.serialization import dumps, loads
+from orchestrations.inbox import deliver, lock_instances
+from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
+from orchestrations.worker.episodes import new_instance_row, replace_instance
 
 TERMINAL_STATUSES = [status.value for status in OrchestrationStatus if status.is_terminal]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .engine.events import EventType
-from .engine.serialization import loads
-from .models import HistoryEvent, Instance
+from orchestrations.engine.events import EventType
+from orchestrations.engine.serialization import loads
+from orchestrations.models import HistoryEvent, Instance
 
 #: Replay bookkeeping that Durable Functions leaves out of the history it shows.
 _HIDDEN_EVENTS = {EventType.ORCHESTRATOR_STARTED}

@@ -6,8 +6,8 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
-from .dispatch import CeleryDispatcher, get_dispatcher
-from .worker import drain
+from orchestrations.dispatch import CeleryDispatcher, get_dispatcher
+from orchestrations.worker import drain
 
 
 @shared_task(name="perdura.drain", ignore_result=True)

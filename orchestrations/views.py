@@ -28,11 +28,10 @@ from consoleapp.audit import Actor
 from consoleapp.templatetags.console import dom_id
 from consoleapp.views import json_download, live_url, require_permission
 from functions.registry import FunctionKind, registry
-
-from . import approvals, inspect, services
-from .inspect import BadFilterError, InstanceFilter
-from .models import Approval, HistoryEvent, Instance, SetAsideMessage
-from .worker.episodes import MAX_FAILED_ATTEMPTS
+from orchestrations import approvals, inspect, services
+from orchestrations.inspect import BadFilterError, InstanceFilter
+from orchestrations.models import Approval, HistoryEvent, Instance, SetAsideMessage
+from orchestrations.worker.episodes import MAX_FAILED_ATTEMPTS
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000

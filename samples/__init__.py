@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (  # noqa: F401
+from samples import (  # noqa: F401  (importing registers each sample app)
     aggregator,
     approval,
     async_http_api,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import async_http_api
+from samples import async_http_api
 
 app_name = "samples"
 

@@ -23,8 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from consoleapp import apikeys
 from consoleapp.audit import Actor
 from consoleapp.roles import role_can
-
-from .endpoints import error_response
+from orchestrations.api.endpoints import error_response
 
 KEY_QUERY_PARAMETER = "code"
 KEY_HEADER = "x-functions-key"

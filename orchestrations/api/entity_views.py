@@ -6,12 +6,11 @@ from django.http import HttpRequest, HttpResponse
 
 from entities import services as entities
 from entities.models import Entity
+from orchestrations.api import params
+from orchestrations.api.auth import Caller, requires
+from orchestrations.api.endpoints import endpoint, json_response
 from orchestrations.engine.serialization import loads
 from orchestrations.status import iso_time
-
-from . import params
-from .auth import Caller, requires
-from .endpoints import endpoint, json_response
 
 
 @requires("view_console")

@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 from django.http import HttpRequest, JsonResponse
 
-from .auth import KEY_QUERY_PARAMETER, Caller
-from .endpoints import json_response
-from .openapi import PREFIX
+from orchestrations.api.auth import KEY_QUERY_PARAMETER, Caller
+from orchestrations.api.endpoints import json_response
+from orchestrations.api.openapi import PREFIX
 
 #: How long a client should wait before it polls a started instance, in seconds (Azure's value).
 CHECK_STATUS_RETRY_AFTER = "10"

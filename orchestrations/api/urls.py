@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.urls import include, re_path
 
-from . import entity_views, views
-from .endpoints import not_found
+from orchestrations.api import entity_views, views
+from orchestrations.api.endpoints import not_found
 
 ID = r"[^/]+"
 #: Any characters, slashes and newlines too (what %2F and %0A decode to); ``\Z``, not ``$``,

@@ -7,14 +7,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from orchestrations import services
+from orchestrations.api import openapi, params
+from orchestrations.api.auth import Caller, requires
+from orchestrations.api.endpoints import ApiError, endpoint, json_response
+from orchestrations.api.links import check_status_response
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.models import Instance
 from orchestrations.status import status_document
-
-from . import openapi, params
-from .auth import Caller, requires
-from .endpoints import ApiError, endpoint, json_response
-from .links import check_status_response
 
 #: Statuses in which a status poll answers 202 "still going", with Location and Retry-After.
 IN_PROGRESS = {

@@ -1,16 +1,16 @@
 """The replay engine: pure Python, no I/O and no Django below this package."""
 
-from .context import DurableOrchestrationContext, OrchestrationContext
-from .entities import CriticalSection, EntityId, InvalidEntityIdError
-from .events import EventType, HistoryEvent
-from .executor import Completion, EpisodeResult, execute
-from .failures import FailureDetails, NonDeterminismError, OrchestrationStateError, TaskFailedError
-from .http import DurableHttpResponse
-from .ids import InvalidInstanceIdError, validate_instance_id
-from .retry import RetryOptions
-from .serialization import SerializationError
-from .status import OrchestrationStatus
-from .tasks import Task, TimerTask
+from orchestrations.engine.context import DurableOrchestrationContext, OrchestrationContext
+from orchestrations.engine.entities import CriticalSection, EntityId, InvalidEntityIdError
+from orchestrations.engine.events import EventType, HistoryEvent
+from orchestrations.engine.executor import Completion, EpisodeResult, execute
+from orchestrations.engine.failures import FailureDetails, NonDeterminismError, OrchestrationStateError, TaskFailedError
+from orchestrations.engine.http import DurableHttpResponse
+from orchestrations.engine.ids import InvalidInstanceIdError, validate_instance_id
+from orchestrations.engine.retry import RetryOptions
+from orchestrations.engine.serialization import SerializationError
+from orchestrations.engine.status import OrchestrationStatus
+from orchestrations.engine.tasks import Task, TimerTask
 
 __all__ = [
     "Completion",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import events
-from .events import EventType, HistoryEvent
+from orchestrations.engine import events
+from orchestrations.engine.events import EventType, HistoryEvent
 
 
 @dataclass(frozen=True, slots=True)

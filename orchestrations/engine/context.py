@@ -10,16 +10,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import actions as act
-from .entities import EntityId, canonical_lock_order
-from .ids import validate_instance_id
-from .limits import MAX_EVENT_NAME_LENGTH, MAX_TITLE_LENGTH, check_name, check_text
-from .retry import RetryOptions
-from .serialization import dumps, loads
-from .tasks import CompletableTask, HttpTask, RetryableTask, Task, TimerTask, WhenAllTask, WhenAnyTask
+from orchestrations.engine import actions as act
+from orchestrations.engine.entities import EntityId, canonical_lock_order
+from orchestrations.engine.ids import validate_instance_id
+from orchestrations.engine.limits import MAX_EVENT_NAME_LENGTH, MAX_TITLE_LENGTH, check_name, check_text
+from orchestrations.engine.retry import RetryOptions
+from orchestrations.engine.serialization import dumps, loads
+from orchestrations.engine.tasks import (
+    CompletableTask,
+    HttpTask,
+    RetryableTask,
+    Task,
+    TimerTask,
+    WhenAllTask,
+    WhenAnyTask,
+)
 
 if TYPE_CHECKING:
-    from .executor import Episode
+    from orchestrations.engine.executor import Episode
 
 
 class OrchestrationContext:

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .events import EventType, HistoryEvent
-from .failures import OrchestrationStateError
-from .limits import MAX_ENTITY_ID_LENGTH, LimitError, check_name, check_text
+from orchestrations.engine.events import EventType, HistoryEvent
+from orchestrations.engine.failures import OrchestrationStateError
+from orchestrations.engine.limits import MAX_ENTITY_ID_LENGTH, LimitError, check_name, check_text
 
 if TYPE_CHECKING:
-    from .executor import Episode
+    from orchestrations.engine.executor import Episode
 
 
 class InvalidEntityIdError(ValueError):

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .failures import FailureDetails
+from orchestrations.engine.failures import FailureDetails
 
 
 class EventType(StrEnum):

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from . import actions as act
-from . import events as ev
-from .entities import LockState
-from .events import EventType, HistoryEvent
-from .failures import FailureDetails, NonDeterminismError
-from .http import HTTP_ACTIVITY_NAME
-from .serialization import SerializationError, dumps, loads
-from .status import OrchestrationStatus
-from .tasks import CompletableTask, ExternalEventTask, Task, TimerTask
+from orchestrations.engine import actions as act
+from orchestrations.engine import events as ev
+from orchestrations.engine.entities import LockState
+from orchestrations.engine.events import EventType, HistoryEvent
+from orchestrations.engine.failures import FailureDetails, NonDeterminismError
+from orchestrations.engine.http import HTTP_ACTIVITY_NAME
+from orchestrations.engine.serialization import SerializationError, dumps, loads
+from orchestrations.engine.status import OrchestrationStatus
+from orchestrations.engine.tasks import CompletableTask, ExternalEventTask, Task, TimerTask
 
 Orchestrator = Callable[[Any], Any]
 
@@ -76,7 +76,7 @@ class Episode:
     ``set_custom_status`` and ``continue_as_new``."""
 
     def __init__(self, orchestrator: Orchestrator, instance_id: str, http_poll_seconds: float) -> None:
-        from .context import OrchestrationContext
+        from orchestrations.engine.context import OrchestrationContext
 
         self.orchestrator = orchestrator
         self.instance_id = instance_id
@@ -402,7 +402,7 @@ class Episode:
         self.schedule(lambda task_id: act.UnlockEntities(task_id, entity_ids), None)
 
     def next_uuid(self) -> str:
-        from .ids import deterministic_uuid
+        from orchestrations.engine.ids import deterministic_uuid
 
         value = deterministic_uuid(self.instance_id, self.current_utc_datetime.isoformat(), self._uuid_counter)
         self._uuid_counter += 1

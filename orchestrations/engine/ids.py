@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from .limits import MAX_INSTANCE_ID_LENGTH
+from orchestrations.engine.limits import MAX_INSTANCE_ID_LENGTH
 
 _FORBIDDEN_CHARACTERS = frozenset("/\\#?")
 

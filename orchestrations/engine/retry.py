@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .failures import FailureDetails
+from orchestrations.engine.failures import FailureDetails
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .failures import FailureDetails, TaskFailedError
-from .http import DurableHttpResponse
+from orchestrations.engine.failures import FailureDetails, TaskFailedError
+from orchestrations.engine.http import DurableHttpResponse
 
 if TYPE_CHECKING:
-    from .executor import Episode
-    from .retry import RetryOptions
+    from orchestrations.engine.executor import Episode
+    from orchestrations.engine.retry import RetryOptions
 
 
 class Task:

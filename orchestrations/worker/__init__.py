@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from ..dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, QUEUES
-from .activities import process_activities
-from .episodes import process_orchestrations
+from orchestrations.dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, QUEUES
+from orchestrations.worker.activities import process_activities
+from orchestrations.worker.episodes import process_orchestrations
 
 
 def _process_entities(worker: str, limit: int) -> int:

@@ -20,8 +20,7 @@ from django.utils import timezone
 from consoleapp import live
 from functions.activities import ActivityOutcome, run_activity
 from functions.models import Execution
-
-from ..bulk import (
+from orchestrations.bulk import (
     Statement,
     claim_rows,
     db_time,
@@ -34,12 +33,12 @@ from ..bulk import (
     update_rows,
     update_statement,
 )
-from ..engine import OrchestrationStatus
-from ..engine import events as ev
-from ..engine.events import HistoryEvent
-from ..inbox import deliver, lock_instances
-from ..models import LEASE_FREE_SQL, Instance, Message, WorkItem
-from .history import Replay, replay_cache
+from orchestrations.engine import OrchestrationStatus
+from orchestrations.engine import events as ev
+from orchestrations.engine.events import HistoryEvent
+from orchestrations.inbox import deliver, lock_instances
+from orchestrations.models import LEASE_FREE_SQL, Instance, Message, WorkItem
+from orchestrations.worker.history import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +205,7 @@ def _carry_on(
     """``_complete_and_carry_on`` from the rows locked and read first or, given ``as_left``
     (the rows as this worker left them and their replays), from those, checked against the
     rows locked and read with the writes."""
-    from .episodes import EpisodePlan, LeaseLostError, episode_targets, write_episodes
+    from orchestrations.worker.episodes import EpisodePlan, LeaseLostError, episode_targets, write_episodes
 
     with transaction.atomic():
         check = select_statement(Instance, instance_ids, lock=True)

@@ -24,9 +24,8 @@ from consoleapp import live
 from functions.activities import PayloadTooLargeError, check_payload_size, is_known_activity
 from functions.models import Execution
 from functions.registry import FunctionKind, UnknownFunctionError, registry
-
-from .. import engine
-from ..bulk import (
+from orchestrations import engine
+from orchestrations.bulk import (
     Statement,
     claim_rows,
     db_time,
@@ -42,19 +41,19 @@ from ..bulk import (
     select_rows,
     update_statement,
 )
-from ..dispatch import ACTIVITIES, notify_on_commit
-from ..engine import FailureDetails, OrchestrationStatus
-from ..engine import actions as act
-from ..engine import events as ev
-from ..engine.entities import held_locks, is_entity_address
-from ..engine.events import EventType
-from ..engine.executor import Episode
-from ..engine.failures import qualified_type_name, storable
-from ..engine.serialization import loads
-from ..inbox import TERMINAL, deliver
-from ..models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
-from .activities import execution_of
-from .history import Replay, replay_cache
+from orchestrations.dispatch import ACTIVITIES, notify_on_commit
+from orchestrations.engine import FailureDetails, OrchestrationStatus
+from orchestrations.engine import actions as act
+from orchestrations.engine import events as ev
+from orchestrations.engine.entities import held_locks, is_entity_address
+from orchestrations.engine.events import EventType
+from orchestrations.engine.executor import Episode
+from orchestrations.engine.failures import qualified_type_name, storable
+from orchestrations.engine.serialization import loads
+from orchestrations.inbox import TERMINAL, deliver
+from orchestrations.models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
+from orchestrations.worker.activities import execution_of
+from orchestrations.worker.history import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
 

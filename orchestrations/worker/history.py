@@ -11,13 +11,13 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .. import engine
-from ..bulk import in_keys, key_params, keys_count, select_values
-from ..engine.executor import Episode
-from ..models import HistoryEvent, Instance
+from orchestrations import engine
+from orchestrations.bulk import in_keys, key_params, keys_count, select_values
+from orchestrations.engine.executor import Episode
+from orchestrations.models import HistoryEvent, Instance
 
 if TYPE_CHECKING:
-    from .episodes import EpisodePlan
+    from orchestrations.worker.episodes import EpisodePlan
 
 
 @dataclass

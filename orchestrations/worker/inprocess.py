@@ -10,9 +10,9 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from ..dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, InProcessDispatcher, get_dispatcher
-from . import drain
-from .sweeper import Sweeper
+from orchestrations.dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, InProcessDispatcher, get_dispatcher
+from orchestrations.worker import drain
+from orchestrations.worker.sweeper import Sweeper
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from entities.models import Entity
-
-from ..dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, notify
-from ..models import Instance, WorkerHeartbeat, WorkItem
+from orchestrations.dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, notify
+from orchestrations.models import Instance, WorkerHeartbeat, WorkItem
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ def ready_queues() -> list[str]:
 
 
 def sweep() -> list[str]:
-    from ..approvals import expire_due
+    from orchestrations.approvals import expire_due
 
     expire_due()
     queues = ready_queues()

@@ -6,9 +6,8 @@ import pytest
 
 from consoleapp import apikeys
 from consoleapp.roles import ADMIN, APPROVER, OPERATOR, VIEWER
-
-from .helpers import settle
-from .live import LiveApi
+from tests.api.helpers import settle
+from tests.api.live import LiveApi
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from django.test import override_settings
 from consoleapp import apikeys
 from consoleapp.models import ApiKey, AuditLogEntry
 from orchestrations import services
-
-from .live import PREFIX, LiveApi
+from tests.api.live import PREFIX, LiveApi
 
 #: One request per route: (method, path, the permission it needs).
 ROUTES = [

@@ -6,10 +6,9 @@ import pytest
 
 from consoleapp.models import AuditLogEntry
 from orchestrations import services
-
-from .helpers import settle
-from .live import PREFIX, LiveApi, segment
-from .test_start import AWKWARD_ID, PAYLOAD_FIELDS
+from tests.api.helpers import settle
+from tests.api.live import PREFIX, LiveApi, segment
+from tests.api.test_start import AWKWARD_ID, PAYLOAD_FIELDS
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from consoleapp.models import AuditLogEntry
 from entities import services as entities
 from entities.models import Entity
 from orchestrations.engine import EntityId
-
-from .helpers import settle
-from .live import PREFIX, LiveApi
-from .test_start import PAYLOADS
+from tests.api.helpers import settle
+from tests.api.live import PREFIX, LiveApi
+from tests.api.test_start import PAYLOADS
 
 #: A key that needs URL-encoding, a slash included.
 AWKWARD_KEY = "team/ü 100%+?"

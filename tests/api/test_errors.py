@@ -7,8 +7,7 @@ import logging
 import pytest
 
 from orchestrations import services
-
-from .live import PREFIX
+from tests.api.live import PREFIX
 
 
 @pytest.mark.parametrize(

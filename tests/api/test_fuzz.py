@@ -19,8 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from orchestrations.api import openapi
-
-from .helpers import settle
+from tests.api.helpers import settle
 
 EXAMPLES_PER_OPERATION = 12
 CHECKS = [

@@ -14,7 +14,7 @@ from azure.durable_functions import DurableOrchestrationClient, EntityId
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus as Status
 from azure.durable_functions.models.utils import http_utils
 
-from .test_start import PAYLOADS
+from tests.api.test_start import PAYLOADS
 
 pytestmark = pytest.mark.slow
 

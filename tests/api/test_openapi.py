@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from orchestrations.api import openapi
-
-from .live import PREFIX
+from tests.api.live import PREFIX
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 

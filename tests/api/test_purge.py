@@ -9,9 +9,8 @@ import pytest
 from consoleapp.models import AuditLogEntry
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance
-
-from .helpers import settle
-from .live import PREFIX, LiveApi
+from tests.api.helpers import settle
+from tests.api.live import PREFIX, LiveApi
 
 MORNING = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

@@ -10,9 +10,8 @@ import pytest
 
 from orchestrations import services
 from orchestrations.models import Instance
-
-from .helpers import settle
-from .live import PREFIX
+from tests.api.helpers import settle
+from tests.api.live import PREFIX
 
 MORNING = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -142,7 +141,7 @@ def test_query_with_a_python_strftime_date_before_the_year_1000(api, instances):
 
 
 def test_query_needs_the_view_permission_only(live_server, viewer_key, instances):
-    from .live import LiveApi
+    from tests.api.live import LiveApi
 
     assert LiveApi(live_server.url, viewer_key).get(f"{PREFIX}/instances").status == 200
 

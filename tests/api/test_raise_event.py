@@ -7,9 +7,8 @@ import pytest
 from consoleapp.models import AuditLogEntry
 from orchestrations import services
 from orchestrations.models import Message
-
-from .helpers import settle
-from .test_start import AWKWARD_ID, PAYLOADS
+from tests.api.helpers import settle
+from tests.api.test_start import AWKWARD_ID, PAYLOADS
 
 
 @pytest.fixture
@@ -93,7 +92,7 @@ def test_raise_event_with_a_body_that_is_not_json_is_400(api, waiting):
 
 
 def test_raise_event_needs_the_raise_event_permission(live_server, viewer_key, waiting):
-    from .live import LiveApi
+    from tests.api.live import LiveApi
 
     reply = LiveApi(live_server.url, viewer_key).raise_event(waiting, "approval", 1)
 

@@ -7,9 +7,8 @@ import pytest
 from consoleapp.models import AuditLogEntry
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance
-
-from .helpers import settle
-from .live import PREFIX, LiveApi, segment
+from tests.api.helpers import settle
+from tests.api.live import PREFIX, LiveApi, segment
 
 PAYLOAD_FIELDS = [
     "id",
@@ -259,7 +258,7 @@ def test_http_starter_needs_a_key(anonymous):
 
 
 def test_start_with_the_key_in_the_query_hands_back_links_that_carry_it(live_server, operator_key):
-    from .live import LiveApi
+    from tests.api.live import LiveApi
 
     api = LiveApi(live_server.url, operator_key)
     reply = api.start("echo_orchestrator", "linked", query={"code": operator_key}, use_key_header=False)

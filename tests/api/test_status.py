@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from orchestrations import services
 from orchestrations.models import Instance
-
-from .helpers import settle
-from .live import segment
+from tests.api.helpers import settle
+from tests.api.live import segment
 
 STATUS_FIELDS = [
     "name",

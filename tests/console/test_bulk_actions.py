@@ -11,8 +11,7 @@ from django.urls import reverse
 from consoleapp.models import AuditLogEntry
 from orchestrations.models import Instance
 from orchestrations.worker import drain_all
-
-from .conftest import completed_instance, running_instance
+from tests.console.conftest import completed_instance, running_instance
 
 pytestmark = pytest.mark.django_db
 URL = reverse("bulk-action")

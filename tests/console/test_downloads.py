@@ -16,8 +16,7 @@ from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Approval, HistoryEvent, Instance
 from orchestrations.worker import drain_all
-
-from .conftest import completed_instance
+from tests.console.conftest import completed_instance
 
 pytestmark = pytest.mark.django_db
 

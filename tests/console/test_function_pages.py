@@ -9,8 +9,7 @@ from functions.models import Execution
 from functions.services import sync_registry
 from orchestrations import services
 from orchestrations.worker import drain_all
-
-from .conftest import completed_instance, failed_instance
+from tests.console.conftest import completed_instance, failed_instance
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from consoleapp.models import AuditLogEntry
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance
 from orchestrations.worker import drain_all
-
-from .conftest import completed_instance, failed_instance, running_instance
+from tests.console.conftest import completed_instance, failed_instance, running_instance
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from orchestrations import services
 from orchestrations.models import Instance
-
-from .conftest import completed_instance, failed_instance, running_instance
+from tests.console.conftest import completed_instance, failed_instance, running_instance
 
 pytestmark = pytest.mark.django_db
 URL = reverse("instances")

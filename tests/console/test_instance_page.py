@@ -13,8 +13,7 @@ from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance
 from orchestrations.views import HISTORY_PAGE_SIZE
 from orchestrations.worker import drain_all
-
-from .conftest import completed_instance, failed_instance, running_instance
+from tests.console.conftest import completed_instance, failed_instance, running_instance
 
 pytestmark = pytest.mark.django_db
 XSS = "<img src=x onerror=alert(1)>"

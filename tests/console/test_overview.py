@@ -12,8 +12,7 @@ from django.utils import timezone
 from consoleapp.views import throughput_chart
 from orchestrations.inspect import Minute, throughput
 from orchestrations.models import Instance, WorkerHeartbeat
-
-from .conftest import completed_instance, failed_instance, running_instance
+from tests.console.conftest import completed_instance, failed_instance, running_instance
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from orchestrations.models import HistoryEvent
-
-from .conftest import completed_instance
+from tests.console.conftest import completed_instance
 
 pytestmark = pytest.mark.django_db
 

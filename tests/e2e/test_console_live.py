@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from orchestrations import services
 from orchestrations.models import Instance
-
-from .conftest import log_in, open_live, was_not_reloaded
+from tests.e2e.conftest import log_in, open_live, was_not_reloaded
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -15,8 +15,7 @@ from orchestrations.engine.events import EventType
 from orchestrations.models import Instance
 from orchestrations.worker import drain_all
 from tests.conftest import wait_until
-
-from .helpers import lock_owner, output_of, run_to_end, state_of
+from tests.entities.helpers import lock_owner, output_of, run_to_end, state_of
 
 ALICE = EntityId("account", "alice")
 BOB = EntityId("account", "bob")

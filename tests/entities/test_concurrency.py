@@ -10,8 +10,7 @@ from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Instance, Message
 from tests.conftest import wait_until
-
-from .helpers import output_of, state_of
+from tests.entities.helpers import output_of, state_of
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,7 @@ import samples.counter  # noqa: F401  (registers the counter entity and count_vi
 from entities import services as entities
 from orchestrations.engine import EntityId
 from orchestrations.worker import drain_all
-
-from .helpers import output_of, run_to_end, state_of
+from tests.entities.helpers import output_of, run_to_end, state_of
 
 pytestmark = pytest.mark.django_db
 

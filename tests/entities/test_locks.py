@@ -16,8 +16,7 @@ from orchestrations.engine.events import EventType
 from orchestrations.inbox import deliver
 from orchestrations.models import Message
 from orchestrations.worker import drain_all
-
-from .helpers import lock_owner, output_of, state_of
+from tests.entities.helpers import lock_owner, output_of, state_of
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from orchestrations.engine import EntityId
 from orchestrations.engine.events import EventType
 from orchestrations.models import Message
 from orchestrations.worker import drain_all
-
-from .helpers import output_of, run_to_end, state_of
+from tests.entities.helpers import output_of, run_to_end, state_of
 
 pytestmark = pytest.mark.django_db
 

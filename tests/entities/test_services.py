@@ -15,8 +15,7 @@ from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Message
 from orchestrations.worker import drain_all
-
-from .helpers import lock_owner, state_of
+from tests.entities.helpers import lock_owner, state_of
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,7 @@ from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
 from orchestrations.worker import activities, drain_all, episodes, process_batch
 from orchestrations.worker.activities import claim_work_items, complete_work_items
 from orchestrations.worker.history import replay_cache
-
-from .helpers import run_orchestrations
+from tests.orchestrations.helpers import run_orchestrations
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from orchestrations.engine import events as ev
 from orchestrations.inbox import deliver
 from orchestrations.models import HistoryEvent, Message
 from orchestrations.worker import drain_all, process_batch
-
-from .helpers import event_types, make_inbox_due
+from tests.orchestrations.helpers import event_types, make_inbox_due
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from orchestrations.engine import events as ev
 from orchestrations.inbox import deliver
 from orchestrations.models import Instance, Message
 from orchestrations.worker import drain_all
-
-from .helpers import run_to_end
+from tests.orchestrations.helpers import run_to_end
 
 pytestmark = pytest.mark.django_db
 

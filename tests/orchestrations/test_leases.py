@@ -23,8 +23,7 @@ from orchestrations.worker.episodes import (
     process_orchestrations,
     run_episode,
 )
-
-from .helpers import run_orchestrations
+from tests.orchestrations.helpers import run_orchestrations
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from django.utils import timezone
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
 from orchestrations.worker import drain_all
-
-from .helpers import run_orchestrations, run_to_end
+from tests.orchestrations.helpers import run_orchestrations, run_to_end
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from orchestrations import services
 from orchestrations.models import Instance
-
-from .helpers import run_to_end
+from tests.orchestrations.helpers import run_to_end
 
 pytestmark = pytest.mark.django_db
 

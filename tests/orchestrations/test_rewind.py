@@ -10,8 +10,7 @@ from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryEvent
 from orchestrations.worker import drain_all
-
-from .helpers import event_types, run_to_end
+from tests.orchestrations.helpers import event_types, run_to_end
 
 pytestmark = pytest.mark.django_db
 

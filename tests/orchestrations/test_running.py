@@ -10,8 +10,7 @@ from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryEvent, WorkItem
 from orchestrations.worker import worker_id
-
-from .helpers import event_types, run_orchestrations, run_to_end
+from tests.orchestrations.helpers import event_types, run_orchestrations, run_to_end
 
 pytestmark = pytest.mark.django_db
 

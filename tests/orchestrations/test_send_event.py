@@ -8,8 +8,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Message
-
-from .helpers import run_to_end
+from tests.orchestrations.helpers import run_to_end
 
 pytestmark = pytest.mark.django_db
 

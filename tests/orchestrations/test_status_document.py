@@ -7,8 +7,7 @@ import pytest
 from orchestrations import services
 from orchestrations.status import status_document
 from orchestrations.worker import drain_all
-
-from .helpers import run_to_end
+from tests.orchestrations.helpers import run_to_end
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from orchestrations.worker import drain_all
 from orchestrations.worker.activities import claim_work_items
 from orchestrations.worker.episodes import claim_instances
 from orchestrations.worker.sweeper import beat, ready_queues
-
-from .helpers import make_inbox_due, run_orchestrations
+from tests.orchestrations.helpers import make_inbox_due, run_orchestrations
 
 pytestmark = pytest.mark.django_db
 

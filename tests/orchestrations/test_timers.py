@@ -13,8 +13,7 @@ from orchestrations.dispatch import ORCHESTRATIONS
 from orchestrations.models import HistoryEvent, Message
 from orchestrations.worker import drain_all
 from orchestrations.worker.sweeper import ready_queues
-
-from .helpers import event_types, make_inbox_due
+from tests.orchestrations.helpers import event_types, make_inbox_due
 
 pytestmark = pytest.mark.django_db
 
