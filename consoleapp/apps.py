@@ -9,6 +9,6 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Console"
 
     def ready(self) -> None:
-        from consoleapp.roles import sync_groups
+        from orchestrations.access.roles import sync_groups
 
         post_migrate.connect(lambda **kwargs: sync_groups(), sender=self, weak=False)

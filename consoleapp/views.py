@@ -24,11 +24,11 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from consoleapp import apikeys, audit, roles
-from consoleapp.audit import Actor
-from consoleapp.models import AuditLogEntry
 from consoleapp.templatetags.console import pretty_json_text
 from orchestrations import inspect, paging
+from orchestrations.access import apikeys, audit, roles
+from orchestrations.access.audit import Actor
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Approval, Instance, WorkerHeartbeat
 
 AUDIT_PAGE_SIZE = 50

@@ -107,9 +107,9 @@ def make_an_hour_of_work() -> dict[str, str]:
     from django.contrib.auth.models import User
     from django.utils import timezone
 
-    from consoleapp.audit import Actor
     from entities import services as entities
     from orchestrations import approvals, services
+    from orchestrations.access.audit import Actor
     from orchestrations.engine import EntityId
     from orchestrations.models import Approval, Instance
 

@@ -11,10 +11,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from consoleapp import audit
-from consoleapp.audit import Actor
 from entities.models import Entity
 from orchestrations import paging
+from orchestrations.access import audit
+from orchestrations.access.audit import Actor
 from orchestrations.engine import EntityId, InvalidEntityIdError, OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.limits import MAX_EVENT_NAME_LENGTH, check_name

@@ -14,12 +14,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from consoleapp.audit import Actor
 from consoleapp.templatetags.console import dom_id
 from consoleapp.views import json_download, live_url, require_permission
 from entities import services
 from entities.models import Entity
 from functions.registry import FunctionKind, registry
+from orchestrations.access.audit import Actor
 from orchestrations.engine import EntityId, InvalidEntityIdError
 from orchestrations.models import Message, SetAsideMessage
 from orchestrations.services import BadInputError, OrchestrationError, parse_json

@@ -12,8 +12,9 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from consoleapp import audit, live, roles
-from consoleapp.audit import Actor
+from consoleapp import live
+from orchestrations.access import audit, roles
+from orchestrations.access.audit import Actor
 from orchestrations.engine import events as ev
 from orchestrations.engine.limits import check_reason
 from orchestrations.engine.serialization import dumps

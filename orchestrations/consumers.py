@@ -30,7 +30,8 @@ from django.db import connections
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
-from consoleapp import live, roles
+from consoleapp import live
+from orchestrations.access import roles
 
 logger = logging.getLogger(__name__)
 

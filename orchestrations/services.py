@@ -20,11 +20,12 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce, Length, Substr
 from django.utils import timezone
 
-from consoleapp import audit, live
-from consoleapp.audit import Actor
+from consoleapp import live
 from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations import paging
+from orchestrations.access import audit
+from orchestrations.access.audit import Actor
 from orchestrations.bulk import insert_rows
 from orchestrations.dispatch import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
 from orchestrations.engine import (

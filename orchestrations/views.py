@@ -23,12 +23,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from consoleapp import roles
-from consoleapp.audit import Actor
 from consoleapp.templatetags.console import dom_id
 from consoleapp.views import json_download, live_url, require_permission
 from functions.registry import FunctionKind, registry
 from orchestrations import approvals, inspect, services
+from orchestrations.access import roles
+from orchestrations.access.audit import Actor
 from orchestrations.inspect import BadFilterError, InstanceFilter
 from orchestrations.models import Approval, HistoryEvent, Instance, SetAsideMessage
 from orchestrations.worker.episodes import MAX_FAILED_ATTEMPTS

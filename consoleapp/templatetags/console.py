@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from consoleapp import roles
+from orchestrations.access import roles
 
 register = template.Library()
 

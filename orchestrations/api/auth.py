@@ -20,9 +20,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from consoleapp import apikeys
-from consoleapp.audit import Actor
-from consoleapp.roles import role_can
+from orchestrations.access import apikeys
+from orchestrations.access.audit import Actor
+from orchestrations.access.roles import role_can
 from orchestrations.api.endpoints import error_response
 
 KEY_QUERY_PARAMETER = "code"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from consoleapp import apikeys
-from consoleapp.roles import ADMIN, APPROVER, OPERATOR, VIEWER
+from orchestrations.access import apikeys
+from orchestrations.access.roles import ADMIN, APPROVER, OPERATOR, VIEWER
 from tests.api.helpers import settle
 from tests.api.live import LiveApi
 

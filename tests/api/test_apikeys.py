@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from consoleapp import apikeys
-from consoleapp.audit import Actor
-from consoleapp.models import ApiKey, AuditLogEntry
+from orchestrations.access import apikeys
+from orchestrations.access.audit import Actor
+from orchestrations.access.models import ApiKey, AuditLogEntry
 
 pytestmark = pytest.mark.django_db
 

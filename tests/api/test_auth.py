@@ -8,9 +8,9 @@ import logging
 import pytest
 from django.test import override_settings
 
-from consoleapp import apikeys
-from consoleapp.models import ApiKey, AuditLogEntry
 from orchestrations import services
+from orchestrations.access import apikeys
+from orchestrations.access.models import ApiKey, AuditLogEntry
 from tests.api.live import PREFIX, LiveApi
 
 #: One request per route: (method, path, the permission it needs).

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consoleapp.models import AuditLogEntry
 from entities import services as entities
 from entities.models import Entity
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.engine import EntityId
 from tests.api.helpers import settle
 from tests.api.live import PREFIX, LiveApi

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from consoleapp.models import AuditLogEntry
 from orchestrations import services
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import HistoryEvent, Instance
 from tests.api.helpers import settle
 from tests.api.live import PREFIX, LiveApi

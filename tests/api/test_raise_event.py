@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from consoleapp.models import AuditLogEntry
 from orchestrations import services
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Message
 from tests.api.helpers import settle
 from tests.api.test_start import AWKWARD_ID, PAYLOADS

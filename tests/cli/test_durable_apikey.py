@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from consoleapp import apikeys
-from consoleapp.models import ApiKey, AuditLogEntry
+from orchestrations.access import apikeys
+from orchestrations.access.models import ApiKey, AuditLogEntry
 from tests.cli.runner import durable
 
 pytestmark = pytest.mark.django_db

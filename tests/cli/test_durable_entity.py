@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 import samples.counter  # noqa: F401  (registers the counter entity)
-from consoleapp.models import AuditLogEntry
 from entities.models import Entity
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.worker import drain_all
 from tests.cli.runner import durable
 

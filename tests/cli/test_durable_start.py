@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from consoleapp.models import AuditLogEntry
 from orchestrations import services
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Instance
 from orchestrations.worker import drain_all
 from tests.cli.runner import durable, stored_rows

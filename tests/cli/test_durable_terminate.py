@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consoleapp.models import AuditLogEntry
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.worker import drain_all
 from tests.cli.runner import durable, stored_rows
 

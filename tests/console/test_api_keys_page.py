@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from consoleapp import apikeys
-from consoleapp.models import ApiKey, AuditLogEntry
+from orchestrations.access import apikeys
+from orchestrations.access.models import ApiKey, AuditLogEntry
 
 pytestmark = pytest.mark.django_db
 CREATE = reverse("create-api-key")

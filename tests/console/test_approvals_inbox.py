@@ -9,8 +9,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from consoleapp.models import AuditLogEntry
 from orchestrations import services
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Approval, Instance
 from orchestrations.worker import drain_all
 

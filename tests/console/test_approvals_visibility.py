@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from consoleapp import roles
+from orchestrations.access import roles
 from orchestrations.approvals import can_decide, decidable_by
 from orchestrations.models import Approval
 

@@ -8,10 +8,10 @@ from urllib.parse import unquote
 import pytest
 from django.urls import reverse
 
-from consoleapp.audit import Actor
-from consoleapp.audit import record as audit
-from consoleapp.models import AuditLogEntry
 from consoleapp.templatetags.console import TOOLTIP_LIMIT
+from orchestrations.access.audit import Actor
+from orchestrations.access.audit import record as audit
+from orchestrations.access.models import AuditLogEntry
 
 pytestmark = pytest.mark.django_db
 URL = reverse("audit-log")

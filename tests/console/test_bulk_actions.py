@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
-from consoleapp.models import AuditLogEntry
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Instance
 from orchestrations.worker import drain_all
 from tests.console.conftest import completed_instance, running_instance

@@ -7,9 +7,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from consoleapp.models import AuditLogEntry
 from entities import services as entity_services
 from entities.models import Entity
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.engine import EntityId
 from orchestrations.worker import drain_all
 

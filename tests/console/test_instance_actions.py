@@ -10,8 +10,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from consoleapp.models import AuditLogEntry
 from orchestrations import services
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import HistoryEvent, Instance
 from orchestrations.worker import drain_all
 from tests.console.conftest import completed_instance, failed_instance, running_instance

@@ -16,9 +16,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from consoleapp import apikeys
 from entities import services as entity_services
 from orchestrations import services
+from orchestrations.access import apikeys
 from orchestrations.engine import EntityId
 from orchestrations.models import Approval, HistoryEvent
 from orchestrations.worker import drain_all

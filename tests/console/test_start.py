@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from consoleapp.models import AuditLogEntry
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Instance
 from orchestrations.worker import drain_all
 

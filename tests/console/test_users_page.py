@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from consoleapp.models import AuditLogEntry
+from orchestrations.access.models import AuditLogEntry
 
 pytestmark = pytest.mark.django_db
 CREATE = reverse("create-user")

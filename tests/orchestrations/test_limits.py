@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 
-from consoleapp.audit import Actor
-from consoleapp.models import AuditLogEntry
 from entities import services as entity_services
 from orchestrations import approvals, services
+from orchestrations.access.audit import Actor
+from orchestrations.access.models import AuditLogEntry
 from orchestrations.engine import EntityId, InvalidEntityIdError, limits
 from orchestrations.models import Approval, HistoryEvent, Instance, Message
 from orchestrations.worker import drain_all

@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 import samples.approval  # noqa: F401  (registers the sample until samples/__init__ imports it)
-from consoleapp.audit import Actor
 from orchestrations import approvals, services
+from orchestrations.access.audit import Actor
 from orchestrations.models import Approval
 from orchestrations.worker import drain_all
 

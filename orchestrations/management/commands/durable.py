@@ -16,11 +16,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 
-from consoleapp import apikeys
-from consoleapp.audit import Actor
-from consoleapp.roles import ROLES, is_read_only
 from entities import services as entity_services
 from orchestrations import paging, services
+from orchestrations.access import apikeys
+from orchestrations.access.audit import Actor
+from orchestrations.access.roles import ROLES, is_read_only
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine.serialization import loads
 from orchestrations.models import Instance

@@ -16,10 +16,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from consoleapp import audit
-from consoleapp.audit import Actor
-from consoleapp.models import ApiKey
-from consoleapp.roles import ROLES
+from orchestrations.access import audit
+from orchestrations.access.audit import Actor
+from orchestrations.access.models import ApiKey
+from orchestrations.access.roles import ROLES
 from orchestrations.engine.limits import LimitError, check_name
 
 KEY_SCHEME = "pdk_"

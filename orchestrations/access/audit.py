@@ -6,8 +6,8 @@ import getpass
 from dataclasses import dataclass
 from typing import Any
 
-from consoleapp import roles
-from consoleapp.models import AuditLogEntry
+from orchestrations.access import roles
+from orchestrations.access.models import AuditLogEntry
 
 
 @dataclass(frozen=True)
