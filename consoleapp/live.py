@@ -1,8 +1,9 @@
-"""Change notices for the live console.
+"""Change notices for the live console: the console's subscriber to the core's notices.
 
 After a checkpoint commits, the worker (or a service) publishes a small notice naming what
-changed; the console's websocket consumers decide what their page shows and re-render it,
-coalescing bursts. Publishing never gets in the engine's way: notices are handed to a
+changed (orchestrations/store/notices.py); this module, subscribed at start-up, passes it on
+through the channel layer to the console's websocket consumers, which decide what their page
+shows and re-render it, coalescing bursts. It never gets in the engine's way: notices are handed to a
 background thread that merges those of the last moment and sends them together, and with no
 channel layer, or one that is down, they are dropped and pages catch up on their next refresh.
 
@@ -17,15 +18,12 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Iterable
 
 from channels.layers import get_channel_layer
-from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 GROUP = "perdura.changes"
-INSTANCE, ENTITY, APPROVAL = "instance", "entity", "approval"
 #: How long the publisher gathers notices before sending them as one.
 COALESCE_SECONDS = 0.05
 
@@ -64,20 +62,13 @@ _publisher: _Publisher | None = None
 _publisher_lock = threading.Lock()
 
 
-def publish(kind: str, ids: Iterable[str]) -> None:
-    """Tell open console pages, shortly, that these instances, entities or approvals changed."""
+def publish(kind: str, ids: list[str]) -> None:
+    """Tell open console pages, shortly, that these instances, entities or approvals changed
+    (a notices subscriber: see ConsoleConfig.ready)."""
     global _publisher
-    ids = list(ids)
-    if not ids:
-        return
     if _publisher is None or not _publisher.is_alive():
         with _publisher_lock:
             if _publisher is None or not _publisher.is_alive():
                 _publisher = _Publisher()
                 _publisher.start()
     _publisher.notices.put((kind, ids))
-
-
-def publish_on_commit(kind: str, ids: Iterable[str]) -> None:
-    ids = list(ids)
-    transaction.on_commit(lambda: publish(kind, ids))

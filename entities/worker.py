@@ -16,7 +16,6 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from consoleapp import live
 from entities.engine import OrchestrationStart, run_operation
 from entities.models import Entity
 from functions.registry import FunctionKind, UnknownFunctionError, registry
@@ -26,6 +25,7 @@ from orchestrations.engine.events import EventType, HistoryEvent
 from orchestrations.engine.serialization import loads
 from orchestrations.inbox import deliver, lock_entities, lock_instances
 from orchestrations.models import Instance, Message, SetAsideMessage
+from orchestrations.store import notices
 from orchestrations.worker.episodes import (
     MAX_FAILED_ATTEMPTS,
     RETRY_SECONDS,
@@ -71,7 +71,7 @@ def process_entities(worker_id: str, limit: int) -> int:
             if attempts >= MAX_FAILED_ATTEMPTS:
                 give_up(entity_id, worker_id, error, attempts)
                 changed.append(entity_id)
-    live.publish(live.ENTITY, changed)
+    notices.publish(notices.ENTITY, changed)
     return len(entity_ids)
 
 

@@ -12,7 +12,6 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from consoleapp import live
 from orchestrations.access import audit, roles
 from orchestrations.access.audit import Actor
 from orchestrations.engine import events as ev
@@ -21,6 +20,7 @@ from orchestrations.engine.serialization import dumps
 from orchestrations.inbox import deliver, lock_instances
 from orchestrations.models import Approval, Message
 from orchestrations.services import InstanceNotFoundError, InvalidStateError, NotAllowedError, checked
+from orchestrations.store import notices
 
 
 def can_decide(user, approval: Approval) -> bool:
@@ -114,4 +114,4 @@ def _send_decision(approval: Approval, *, approved: bool, by: str | None, commen
     }
     event = ev.approval_decided(now, approval.task_id, dumps(decision))
     deliver([Message.for_event(approval.instance_id, event, execution_id=approval.execution_id)])
-    live.publish_on_commit(live.APPROVAL, [str(approval.pk)])
+    notices.publish_on_commit(notices.APPROVAL, [str(approval.pk)])

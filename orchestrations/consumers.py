@@ -32,6 +32,7 @@ from django.template.loader import render_to_string
 
 from consoleapp import live
 from orchestrations.access import roles
+from orchestrations.store import notices
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,9 @@ class Changes:
     approvals: set[str] = field(default_factory=set)
 
     def add(self, kind: str, ids: list[str]) -> None:
-        {live.INSTANCE: self.instances, live.ENTITY: self.entities, live.APPROVAL: self.approvals}[kind].update(ids)
+        {notices.INSTANCE: self.instances, notices.ENTITY: self.entities, notices.APPROVAL: self.approvals}[
+            kind
+        ].update(ids)
 
     def __bool__(self) -> bool:
         return self.everything or bool(self.instances or self.entities or self.approvals)
@@ -84,7 +87,7 @@ class Page:
     """What one open page shows and how to render its live regions. Subclasses name the kinds
     of notice they care about; every page keeps the navigation's approvals badge current."""
 
-    kinds: ClassVar[frozenset[str]] = frozenset({live.INSTANCE, live.APPROVAL})
+    kinds: ClassVar[frozenset[str]] = frozenset({notices.INSTANCE, notices.APPROVAL})
     refresh_seconds: ClassVar[float | None] = None
 
     def __init__(self, params: QueryDict, user, csrf_token: str | None) -> None:
@@ -93,7 +96,7 @@ class Page:
         self.csrf_token = csrf_token
 
     def wants(self, kind: str, ids: list[str]) -> bool:
-        return kind in self.kinds or kind in (live.INSTANCE, live.APPROVAL)
+        return kind in self.kinds or kind in (notices.INSTANCE, notices.APPROVAL)
 
     def render(self, changes: Changes) -> list[str]:
         """The push for these changes: websocket frames, each a run of out-of-band swaps."""
@@ -154,11 +157,11 @@ class InstancePage(Page):
         self.children: set[str] = set()
 
     def wants(self, kind: str, ids: list[str]) -> bool:
-        if kind == live.INSTANCE:
+        if kind == notices.INSTANCE:
             # Sub-orchestrations show on this page; their default ids extend the parent's.
             child_prefix = f"{self.instance_id}:"
             return any(i == self.instance_id or i in self.children or i.startswith(child_prefix) for i in ids)
-        return kind == live.APPROVAL
+        return kind == notices.APPROVAL
 
     def render_page(self, changes: Changes) -> list[str]:
         from orchestrations.views import render_instance_live
@@ -177,7 +180,7 @@ class InboxPage(Page):
 
 
 class EntityListPage(Page):
-    kinds = frozenset({live.ENTITY})
+    kinds = frozenset({notices.ENTITY})
 
     def render_page(self, changes: Changes) -> list[str]:
         if not (changes.everything or changes.entities):
@@ -193,7 +196,7 @@ class EntityPage(Page):
         self.entity_id = params.get("id", "")
 
     def wants(self, kind: str, ids: list[str]) -> bool:
-        return (kind == live.ENTITY and self.entity_id in ids) or super().wants(kind, ids)
+        return (kind == notices.ENTITY and self.entity_id in ids) or super().wants(kind, ids)
 
     def render_page(self, changes: Changes) -> list[str]:
         if not (changes.everything or self.entity_id in changes.entities):
@@ -269,7 +272,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     async def perdura_change(self, event: dict) -> None:
         """A change notice from ``consoleapp.live``: note it if this page shows it."""
         kind, ids = event.get("kind"), list(event.get("ids") or [])
-        if kind not in (live.INSTANCE, live.ENTITY, live.APPROVAL) or not self.page.wants(kind, ids):
+        if kind not in (notices.INSTANCE, notices.ENTITY, notices.APPROVAL) or not self.page.wants(kind, ids):
             return
         self.pending.add(kind, ids)
         self.wakeup.set()

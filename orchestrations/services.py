@@ -20,7 +20,6 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce, Length, Substr
 from django.utils import timezone
 
-from consoleapp import live
 from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations import paging
@@ -50,6 +49,7 @@ from orchestrations.engine.limits import (
 from orchestrations.engine.serialization import dumps, loads
 from orchestrations.inbox import deliver, lock_instances
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
+from orchestrations.store import notices
 from orchestrations.worker.episodes import new_instance_row, replace_instance
 
 TERMINAL_STATUSES = [status.value for status in OrchestrationStatus if status.is_terminal]
@@ -171,7 +171,7 @@ def start(
         else:
             details = {"name": name, "replaced_status": replaced_status}
             audit.record(actor, "replace", "instance", instance_id, details=details)
-        live.publish_on_commit(live.INSTANCE, [instance_id])
+        notices.publish_on_commit(notices.INSTANCE, [instance_id])
     return instance_id
 
 
@@ -404,7 +404,7 @@ def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None =
     rewound = ev.execution_rewound(now, _serialize(reason, "the reason"))
     deliver([*messages, Message.for_event(instance_id, rewound)])
     audit.record(actor, "rewind", "instance", instance_id, reason=reason)
-    live.publish_on_commit(live.INSTANCE, [instance_id])
+    notices.publish_on_commit(notices.INSTANCE, [instance_id])
 
 
 def _renumber(rows: list[HistoryEvent]) -> None:
@@ -501,7 +501,7 @@ def purge(instance_id: str, *, reason: str | None = None, actor: Actor | None = 
             )
         _delete_instances([instance_id])
         audit.record(actor, "purge", "instance", instance_id, reason=reason)
-        live.publish_on_commit(live.INSTANCE, [instance_id])
+        notices.publish_on_commit(notices.INSTANCE, [instance_id])
     return 1
 
 

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from consoleapp import live
 from functions.activities import ActivityOutcome, run_activity
 from functions.models import Execution
 from orchestrations.bulk import (
@@ -38,6 +37,7 @@ from orchestrations.engine import events as ev
 from orchestrations.engine.events import HistoryEvent
 from orchestrations.inbox import deliver, lock_instances
 from orchestrations.models import LEASE_FREE_SQL, Instance, Message, WorkItem
+from orchestrations.store import notices
 from orchestrations.worker.history import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
@@ -262,7 +262,7 @@ def _carry_on(
             raise LeaseLostError(f"{len(done) - deleted} of the finished work items are no longer {worker_id}'s")
     for plan in plans:
         replay_cache.remember(plan)
-    live.publish(live.INSTANCE, [*direct, *(child.pk for plan in plans for child in plan.children)])
+    notices.publish(notices.INSTANCE, [*direct, *(child.pk for plan in plans for child in plan.children)])
     return kept_executions
 
 

@@ -20,7 +20,6 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.db.models import F, Min, Model
 from django.utils import timezone
 
-from consoleapp import live
 from functions.activities import PayloadTooLargeError, check_payload_size, is_known_activity
 from functions.models import Execution
 from functions.registry import FunctionKind, UnknownFunctionError, registry
@@ -52,6 +51,7 @@ from orchestrations.engine.failures import qualified_type_name, storable
 from orchestrations.engine.serialization import loads
 from orchestrations.inbox import TERMINAL, deliver
 from orchestrations.models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
+from orchestrations.store import notices
 from orchestrations.worker.activities import execution_of
 from orchestrations.worker.history import Replay, replay_cache
 
@@ -127,7 +127,7 @@ def run_claimed(instance_ids: list[str], worker_id: str) -> None:
                     committed.append(fresh)
         plans = committed
     changed = [plan.instance.pk for plan in plans] + [child.pk for plan in plans for child in plan.children]
-    live.publish(live.INSTANCE, changed)
+    notices.publish(notices.INSTANCE, changed)
 
 
 def retry_later(instance_id: str, worker_id: str, error: BaseException) -> None:
@@ -185,14 +185,14 @@ def give_up(instance_id: str, worker_id: str, error: BaseException, attempts: in
         inbox = Message.objects.filter(instance_id=instance_id, visible_at__lte=now).order_by("id")
         plan.set_aside(list(inbox[:MAX_MESSAGES_PER_EPISODE]), why, failure)
         commit_episodes([plan], worker_id)
-        live.publish(live.INSTANCE, [instance_id])
+        notices.publish(notices.INSTANCE, [instance_id])
         return
     except Instance.DoesNotExist:
         return  # Another worker has it now: it counts on from there.
     except Exception:
         logger.exception("could not write the failure of %s; marking its row Failed", instance_id)
     _mark_failed(instance_id, worker_id, failure, why)
-    live.publish(live.INSTANCE, [instance_id])
+    notices.publish(notices.INSTANCE, [instance_id])
 
 
 def _mark_failed(instance_id: str, worker_id: str, failure: FailureDetails, why: str) -> None:
@@ -734,7 +734,7 @@ def _write_approvals(plans: list[EpisodePlan]) -> None:
     approvals = [approval for plan in plans for approval in plan.approvals]
     if approvals:
         Approval.objects.bulk_create(approvals)
-        live.publish_on_commit(live.APPROVAL, [str(approval.pk) for approval in approvals])
+        notices.publish_on_commit(notices.APPROVAL, [str(approval.pk) for approval in approvals])
     ended = [
         plan.instance.pk
         for plan in plans

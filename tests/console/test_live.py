@@ -9,6 +9,7 @@ import pytest
 
 from consoleapp import live
 from consoleapp.channel_layers import ThreadSafeInMemoryChannelLayer
+from orchestrations.store import notices
 
 pytestmark = pytest.mark.asyncio
 
@@ -38,7 +39,7 @@ async def test_each_burst_of_notices_reaches_the_group_as_one_message(monkeypatc
 
     for burst in (["b", "a"], ["c"], ["e", "d", "e"]):
         for instance_id in burst:
-            live.publish(live.INSTANCE, [instance_id])
+            live.publish(notices.INSTANCE, [instance_id])
         message = await asyncio.wait_for(layer.receive(channel), timeout=2.0)
 
         assert message == {"type": "perdura.change", "kind": "instance", "ids": sorted(set(burst))}
@@ -49,10 +50,23 @@ async def test_a_send_that_fails_is_dropped_and_the_next_burst_goes_out(monkeypa
     monkeypatch.setattr(live, "get_channel_layer", lambda: layer)
     channel = await listening(layer)
 
-    live.publish(live.ENTITY, ["lost"])
+    live.publish(notices.ENTITY, ["lost"])
     await asyncio.sleep(live.COALESCE_SECONDS * 4)
-    live.publish(live.ENTITY, ["kept"])
+    live.publish(notices.ENTITY, ["kept"])
     message = await asyncio.wait_for(layer.receive(channel), timeout=2.0)
 
     assert layer.failures == 0
     assert message["ids"] == ["kept"]
+
+
+async def test_a_notice_the_core_publishes_reaches_the_console_which_subscribed_at_start_up(monkeypatch):
+    """The core knows nothing of the console: it publishes to orchestrations.store.notices,
+    and the console's subscription (ConsoleConfig.ready) carries it to the open pages."""
+    layer = ThreadSafeInMemoryChannelLayer()
+    monkeypatch.setattr(live, "get_channel_layer", lambda: layer)
+    channel = await listening(layer)
+
+    notices.publish(notices.APPROVAL, ["7"])
+    message = await asyncio.wait_for(layer.receive(channel), timeout=2.0)
+
+    assert message == {"type": "perdura.change", "kind": "approval", "ids": ["7"]}
