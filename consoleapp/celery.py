@@ -11,4 +11,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consoleapp.settings")
 
 app = Celery("perdura")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["orchestrations"])
+app.autodiscover_tasks(["orchestrations.worker"], related_name="celery_tasks")

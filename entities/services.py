@@ -19,9 +19,9 @@ from orchestrations.engine import EntityId, InvalidEntityIdError, OrchestrationS
 from orchestrations.engine import events as ev
 from orchestrations.engine.limits import MAX_EVENT_NAME_LENGTH, check_name
 from orchestrations.engine.serialization import loads
-from orchestrations.inbox import deliver, lock_entities
 from orchestrations.models import Instance, Message
 from orchestrations.services import BadInputError, InvalidStateError, OrchestrationError, _serialize, checked
+from orchestrations.store.inbox import deliver, lock_entities
 
 
 class EntityNotFoundError(OrchestrationError, LookupError):

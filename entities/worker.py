@@ -23,9 +23,9 @@ from orchestrations.engine import EntityId, FailureDetails
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType, HistoryEvent
 from orchestrations.engine.serialization import loads
-from orchestrations.inbox import deliver, lock_entities, lock_instances
 from orchestrations.models import Instance, Message, SetAsideMessage
 from orchestrations.store import notices
+from orchestrations.store.inbox import deliver, lock_entities, lock_instances
 from orchestrations.worker.episodes import (
     MAX_FAILED_ATTEMPTS,
     RETRY_SECONDS,

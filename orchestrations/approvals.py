@@ -17,10 +17,10 @@ from orchestrations.access.audit import Actor
 from orchestrations.engine import events as ev
 from orchestrations.engine.limits import check_reason
 from orchestrations.engine.serialization import dumps
-from orchestrations.inbox import deliver, lock_instances
 from orchestrations.models import Approval, Message
 from orchestrations.services import InstanceNotFoundError, InvalidStateError, NotAllowedError, checked
 from orchestrations.store import notices
+from orchestrations.store.inbox import deliver, lock_instances
 
 
 def can_decide(user, approval: Approval) -> bool:

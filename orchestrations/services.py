@@ -25,8 +25,6 @@ from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations import paging
 from orchestrations.access import audit
 from orchestrations.access.audit import Actor
-from orchestrations.bulk import insert_rows
-from orchestrations.dispatch import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
 from orchestrations.engine import (
     FailureDetails,
     OrchestrationStatus,
@@ -47,9 +45,11 @@ from orchestrations.engine.limits import (
     check_text,
 )
 from orchestrations.engine.serialization import dumps, loads
-from orchestrations.inbox import deliver, lock_instances
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
 from orchestrations.store import notices
+from orchestrations.store.bulk import insert_rows
+from orchestrations.store.inbox import deliver, lock_instances
+from orchestrations.store.wakeups import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
 from orchestrations.worker.episodes import new_instance_row, replace_instance
 
 TERMINAL_STATUSES = [status.value for status in OrchestrationStatus if status.is_terminal]

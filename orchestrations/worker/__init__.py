@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from orchestrations.dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, QUEUES
+from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, QUEUES
 from orchestrations.worker.activities import process_activities
 from orchestrations.worker.episodes import process_orchestrations
 

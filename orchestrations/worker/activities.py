@@ -19,7 +19,12 @@ from django.utils import timezone
 
 from functions.activities import ActivityOutcome, run_activity
 from functions.models import Execution
-from orchestrations.bulk import (
+from orchestrations.engine import OrchestrationStatus
+from orchestrations.engine import events as ev
+from orchestrations.engine.events import HistoryEvent
+from orchestrations.models import LEASE_FREE_SQL, Instance, Message, WorkItem
+from orchestrations.store import notices
+from orchestrations.store.bulk import (
     Statement,
     claim_rows,
     db_time,
@@ -32,13 +37,8 @@ from orchestrations.bulk import (
     update_rows,
     update_statement,
 )
-from orchestrations.engine import OrchestrationStatus
-from orchestrations.engine import events as ev
-from orchestrations.engine.events import HistoryEvent
-from orchestrations.inbox import deliver, lock_instances
-from orchestrations.models import LEASE_FREE_SQL, Instance, Message, WorkItem
-from orchestrations.store import notices
-from orchestrations.worker.history import Replay, replay_cache
+from orchestrations.store.inbox import deliver, lock_instances
+from orchestrations.worker.replay_cache import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,17 @@ from functions.activities import PayloadTooLargeError, check_payload_size, is_kn
 from functions.models import Execution
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations import engine
-from orchestrations.bulk import (
+from orchestrations.engine import FailureDetails, OrchestrationStatus
+from orchestrations.engine import actions as act
+from orchestrations.engine import events as ev
+from orchestrations.engine.entities import held_locks, is_entity_address
+from orchestrations.engine.events import EventType
+from orchestrations.engine.executor import Episode
+from orchestrations.engine.failures import qualified_type_name, storable
+from orchestrations.engine.serialization import loads
+from orchestrations.models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
+from orchestrations.store import notices
+from orchestrations.store.bulk import (
     Statement,
     claim_rows,
     db_time,
@@ -40,20 +50,10 @@ from orchestrations.bulk import (
     select_rows,
     update_statement,
 )
-from orchestrations.dispatch import ACTIVITIES, notify_on_commit
-from orchestrations.engine import FailureDetails, OrchestrationStatus
-from orchestrations.engine import actions as act
-from orchestrations.engine import events as ev
-from orchestrations.engine.entities import held_locks, is_entity_address
-from orchestrations.engine.events import EventType
-from orchestrations.engine.executor import Episode
-from orchestrations.engine.failures import qualified_type_name, storable
-from orchestrations.engine.serialization import loads
-from orchestrations.inbox import TERMINAL, deliver
-from orchestrations.models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
-from orchestrations.store import notices
+from orchestrations.store.inbox import TERMINAL, deliver
+from orchestrations.store.wakeups import ACTIVITIES, notify_on_commit
 from orchestrations.worker.activities import execution_of
-from orchestrations.worker.history import Replay, replay_cache
+from orchestrations.worker.replay_cache import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from orchestrations.dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, InProcessDispatcher, get_dispatcher
+from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, InProcessDispatcher, get_dispatcher
 from orchestrations.worker import drain
 from orchestrations.worker.sweeper import Sweeper
 

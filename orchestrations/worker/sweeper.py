@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from entities.models import Entity
-from orchestrations.dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, notify
 from orchestrations.models import Instance, WorkerHeartbeat, WorkItem
+from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, notify
 
 logger = logging.getLogger(__name__)
 

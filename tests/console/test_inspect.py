@@ -10,9 +10,9 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from orchestrations import inspect, services
-from orchestrations.dispatch import ORCHESTRATIONS
 from orchestrations.inspect import InstanceFilter
 from orchestrations.models import HistoryEvent, Instance
+from orchestrations.store.wakeups import ORCHESTRATIONS
 from orchestrations.worker import drain, drain_all
 
 pytestmark = pytest.mark.django_db

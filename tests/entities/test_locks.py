@@ -13,8 +13,8 @@ from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType
-from orchestrations.inbox import deliver
 from orchestrations.models import Message
+from orchestrations.store.inbox import deliver
 from orchestrations.worker import drain_all
 from tests.entities.helpers import lock_owner, output_of, state_of
 

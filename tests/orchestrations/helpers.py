@@ -8,8 +8,8 @@ from typing import Any
 from django.utils import timezone
 
 from orchestrations import services
-from orchestrations.dispatch import ACTIVITIES, ORCHESTRATIONS
 from orchestrations.models import HistoryEvent, Instance, Message
+from orchestrations.store.wakeups import ACTIVITIES, ORCHESTRATIONS
 from orchestrations.worker import drain, drain_all
 
 

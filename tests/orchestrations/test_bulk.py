@@ -1,4 +1,4 @@
-"""orchestrations.bulk, the written-out SQL of the worker's hot paths: what it writes and reads
+"""orchestrations.store.bulk, the written-out SQL of the worker's hot paths: what it writes and reads
 back matches the ORM's values exactly, also for values that look like SQL or placeholders, for
 a few rows (a parameter per value) and for many (one array per column), and several statements
 sent together come back each with its own result."""
@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orchestrations import bulk
 from orchestrations.models import HistoryEvent, Message
+from orchestrations.store import bulk
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
 from orchestrations.worker import activities, drain_all, episodes, process_batch
 from orchestrations.worker.activities import claim_work_items, complete_work_items
-from orchestrations.worker.history import replay_cache
+from orchestrations.worker.replay_cache import replay_cache
 from tests.orchestrations.helpers import run_orchestrations
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from orchestrations import services
-from orchestrations.dispatch import ORCHESTRATIONS
 from orchestrations.engine import events as ev
-from orchestrations.inbox import deliver
 from orchestrations.models import HistoryEvent, Message
+from orchestrations.store.inbox import deliver
+from orchestrations.store.wakeups import ORCHESTRATIONS
 from orchestrations.worker import drain_all, process_batch
 from tests.orchestrations.helpers import event_types, make_inbox_due
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrations import services
-from orchestrations.dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS
 from orchestrations.models import HistoryEvent, Instance, WorkItem
+from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS
 from orchestrations.worker import episodes, process_batch
 from orchestrations.worker.episodes import MAX_MESSAGES_PER_EPISODE, claim_instances, plan_episodes, run_claimed
 

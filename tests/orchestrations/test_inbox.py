@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from orchestrations import services
 from orchestrations.engine import events as ev
-from orchestrations.inbox import deliver
 from orchestrations.models import Instance, Message
+from orchestrations.store.inbox import deliver
 from orchestrations.worker import drain_all
 from tests.orchestrations.helpers import run_to_end
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from orchestrations import services
 from orchestrations.models import Instance
 from orchestrations.worker import drain_all, process_batch
-from orchestrations.worker.history import replay_cache
+from orchestrations.worker.replay_cache import replay_cache
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from orchestrations import services
-from orchestrations.dispatch import ACTIVITIES, ORCHESTRATIONS
 from orchestrations.models import Instance, WorkerHeartbeat, WorkItem
+from orchestrations.store.wakeups import ACTIVITIES, ORCHESTRATIONS
 from orchestrations.worker import drain_all
 from orchestrations.worker.activities import claim_work_items
 from orchestrations.worker.episodes import claim_instances

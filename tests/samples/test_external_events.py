@@ -8,8 +8,8 @@ import json
 import pytest
 
 from orchestrations import services
-from orchestrations.dispatch import ORCHESTRATIONS
 from orchestrations.engine.events import EventType
+from orchestrations.store.wakeups import ORCHESTRATIONS
 from orchestrations.worker import drain, drain_all
 from tests.samples import COMPLETION_TIMEOUT
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from functions.services import sync_registry
-from orchestrations.dispatch import ACTIVITIES, ENTITIES, ORCHESTRATIONS, celery_queue_name
+from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, celery_queue_name
 from orchestrations.worker.sweeper import Sweeper
 
 _PR_SET_PDEATHSIG = 1

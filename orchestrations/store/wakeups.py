@@ -12,6 +12,8 @@ import logging
 import threading
 from functools import cache
 
+import redis
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
@@ -40,16 +42,13 @@ class CeleryDispatcher:
     FLAG_SECONDS = 5
 
     def __init__(self, redis_url: str) -> None:
-        import redis
-
         self.redis = redis.Redis.from_url(redis_url)
 
     def notify(self, queue: str) -> None:
-        from consoleapp.celery import app
-
         try:
             if self.redis.set(self.flag_key(queue), 1, nx=True, ex=self.FLAG_SECONDS):
-                app.send_task("perdura.drain", args=[queue], queue=celery_queue_name(queue))
+                # The project's Celery app, current wherever Django is set up (consoleapp/__init__.py).
+                current_app.send_task("perdura.drain", args=[queue], queue=celery_queue_name(queue))
         except Exception:
             # The work is safe in the database; the sweeper will wake a worker for it.
             logger.warning("could not send a wake-up for %s; the sweeper will", queue, exc_info=True)

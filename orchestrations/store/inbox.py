@@ -14,11 +14,11 @@ from django.db import connection
 from django.utils import timezone
 
 from entities.models import Entity
-from orchestrations.bulk import Statement, in_keys, key_params, keys_count, run_statements
-from orchestrations.dispatch import ENTITIES, ORCHESTRATIONS, notify_on_commit
 from orchestrations.engine import EntityId, OrchestrationStatus
 from orchestrations.engine.entities import is_entity_address
 from orchestrations.models import Instance, Message
+from orchestrations.store.bulk import Statement, in_keys, key_params, keys_count, run_statements
+from orchestrations.store.wakeups import ENTITIES, ORCHESTRATIONS, notify_on_commit
 
 TERMINAL = [status.value for status in OrchestrationStatus if status.is_terminal]
 

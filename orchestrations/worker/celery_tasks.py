@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
-from orchestrations.dispatch import CeleryDispatcher, get_dispatcher
+from orchestrations.store.wakeups import CeleryDispatcher, get_dispatcher
 from orchestrations.worker import drain
 
 

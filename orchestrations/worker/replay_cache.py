@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orchestrations import engine
-from orchestrations.bulk import in_keys, key_params, keys_count, select_values
 from orchestrations.engine.executor import Episode
 from orchestrations.models import HistoryEvent, Instance
+from orchestrations.store.bulk import in_keys, key_params, keys_count, select_values
 
 if TYPE_CHECKING:
     from orchestrations.worker.episodes import EpisodePlan
