@@ -44,7 +44,7 @@ def test_filters_by_actor_action_target_and_source(viewer):
 
 
 def test_older_entries_are_a_page_away(viewer, monkeypatch):
-    monkeypatch.setattr("consoleapp.views.AUDIT_PAGE_SIZE", 2)
+    monkeypatch.setattr("consoleapp.pages.audit_log.AUDIT_PAGE_SIZE", 2)
     for number in range(5):
         audit(Actor("maria", "console", None), f"action-{number}", "instance", str(number))
 

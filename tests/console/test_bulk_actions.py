@@ -137,7 +137,7 @@ def test_the_bulk_action_needs_the_actions_own_permission_too(login):
 
 
 def test_more_than_the_limit_is_refused(admin, monkeypatch):
-    monkeypatch.setattr("orchestrations.views.BULK_LIMIT", 2)
+    monkeypatch.setattr("consoleapp.pages.instances.BULK_LIMIT", 2)
     for instance_id in ("a", "b", "c"):
         completed_instance(instance_id)
 

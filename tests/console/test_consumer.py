@@ -18,9 +18,9 @@ from django.contrib.sessions.models import Session
 from django.db import connections
 from django.test import Client
 
-from consoleapp import live
+from consoleapp import consumers, live
 from consoleapp.asgi import application
-from orchestrations import consumers, services
+from orchestrations import services
 from orchestrations.worker import drain_all
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

@@ -99,7 +99,7 @@ def test_the_sort_links_reverse_the_current_sort(viewer):
 
 
 def test_keyset_pages_cover_every_instance_once(viewer, monkeypatch):
-    monkeypatch.setattr("orchestrations.views.PAGE_SIZE", 4)
+    monkeypatch.setattr("consoleapp.pages.instances.PAGE_SIZE", 4)
     ids = make_instances(10)
     seen, url = [], URL
     while url:
@@ -111,7 +111,7 @@ def test_keyset_pages_cover_every_instance_once(viewer, monkeypatch):
 
 
 def test_the_previous_page_link_goes_back(viewer, monkeypatch):
-    monkeypatch.setattr("orchestrations.views.PAGE_SIZE", 4)
+    monkeypatch.setattr("consoleapp.pages.instances.PAGE_SIZE", 4)
     ids = make_instances(10)
     second = viewer.get(link(viewer.get(URL), "next"))
     assert shown_ids(second) == ids[::-1][4:8]

@@ -9,9 +9,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from consoleapp.pages.instance import HISTORY_PAGE_SIZE
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance
-from orchestrations.views import HISTORY_PAGE_SIZE
 from orchestrations.worker import drain_all
 from tests.console.conftest import completed_instance, failed_instance, running_instance
 

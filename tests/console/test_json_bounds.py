@@ -11,15 +11,16 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from consoleapp.pages.approvals import render_inbox_live
+from consoleapp.pages.entities import render_detail_live
+from consoleapp.pages.instance import render_instance_live
 from consoleapp.templatetags.console import PRETTY_DEPTH_LIMIT, STORED_EXCERPT_LIMIT
 from entities import services as entity_services
 from entities.models import Entity
-from entities.views import render_detail_live
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Approval, HistoryEvent, Instance
-from orchestrations.views import render_inbox_live, render_instance_live
 from orchestrations.worker import drain_all
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from consoleapp.views import throughput_chart
+from consoleapp.pages.overview import throughput_chart
 from orchestrations.inspect import Minute, throughput
 from orchestrations.models import Instance, WorkerHeartbeat
 from tests.console.conftest import completed_instance, failed_instance, running_instance

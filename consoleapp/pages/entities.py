@@ -14,8 +14,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from consoleapp.pages.common import json_download, live_url, require_permission
 from consoleapp.templatetags.console import dom_id
-from consoleapp.views import json_download, live_url, require_permission
 from entities import services
 from entities.models import Entity
 from functions.registry import FunctionKind, registry

@@ -31,6 +31,12 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 
 from consoleapp import live
+from consoleapp.pages.approvals import render_inbox_live
+from consoleapp.pages.entities import render_detail_live, render_list_live
+from consoleapp.pages.instance import render_instance_live
+from consoleapp.pages.instances import render_list_update
+from consoleapp.pages.overview import render_overview_live
+from consoleapp.pages.workers import render_workers_live
 from orchestrations.access import roles
 from orchestrations.store import notices
 
@@ -113,8 +119,6 @@ class OverviewPage(Page):
     refresh_seconds = 5.0
 
     def render_page(self, changes: Changes) -> list[str]:
-        from consoleapp.views import render_overview_live
-
         return [render_overview_live(self.user, self.csrf_token)]
 
 
@@ -122,8 +126,6 @@ class WorkersPage(Page):
     refresh_seconds = 5.0
 
     def render_page(self, changes: Changes) -> list[str]:
-        from consoleapp.views import render_workers_live
-
         return [render_workers_live(self.user, self.csrf_token)]
 
 
@@ -133,8 +135,6 @@ class InstanceListPage(Page):
         self.shown: list[str] | None = None
 
     def render_page(self, changes: Changes) -> list[str]:
-        from orchestrations.views import render_list_update
-
         frames, self.shown = render_list_update(
             self.params,
             self.user,
@@ -164,8 +164,6 @@ class InstancePage(Page):
         return kind == notices.APPROVAL
 
     def render_page(self, changes: Changes) -> list[str]:
-        from orchestrations.views import render_instance_live
-
         frames, self.children = render_instance_live(
             self.instance_id, self.user, self.csrf_token, since=self.since, execution_id=self.execution_id
         )
@@ -174,8 +172,6 @@ class InstancePage(Page):
 
 class InboxPage(Page):
     def render_page(self, changes: Changes) -> list[str]:
-        from orchestrations.views import render_inbox_live
-
         return [render_inbox_live(self.user, self.csrf_token)]
 
 
@@ -185,8 +181,6 @@ class EntityListPage(Page):
     def render_page(self, changes: Changes) -> list[str]:
         if not (changes.everything or changes.entities):
             return []
-        from entities.views import render_list_live
-
         return [render_list_live(self.params, self.user, self.csrf_token)]
 
 
@@ -201,8 +195,6 @@ class EntityPage(Page):
     def render_page(self, changes: Changes) -> list[str]:
         if not (changes.everything or self.entity_id in changes.entities):
             return []
-        from entities.views import render_detail_live
-
         return [render_detail_live(self.entity_id, self.user, self.csrf_token)]
 
 

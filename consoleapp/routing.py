@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orchestrations.consumers import ConsoleConsumer
+from consoleapp.consumers import ConsoleConsumer
 
 websocket_urlpatterns = [
     path("ws/console/", ConsoleConsumer.as_asgi()),

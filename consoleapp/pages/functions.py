@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from consoleapp.views import json_download, live_url, require_permission
+from consoleapp.pages.common import json_download, live_url, require_permission
 from functions.models import Execution, Function, FunctionApp
 from orchestrations import paging
 
