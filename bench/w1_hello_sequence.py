@@ -14,6 +14,7 @@ from django.db import transaction
 from bench.functions import CITIES
 from bench.measure import Figure, TimedOut, chunks, percentile, wait_until
 from orchestrations import services
+from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance
 
 WORKLOAD = "W1"
@@ -40,12 +41,12 @@ def run(instances: int, *, timeout: float, embedded: bool) -> list[Figure]:
     details = {"instances": instances, "start_batch": START_BATCH, "client_start_seconds": round(start_seconds, 3)}
     try:
         wait_until(
-            lambda: rows.filter(runtime_status__in=services.TERMINAL_STATUSES).count() >= instances,
+            lambda: rows.filter(runtime_status__in=TERMINAL_STATUSES).count() >= instances,
             timeout,
             f"{instances} {ORCHESTRATOR} instances finishing",
         )
     except TimedOut as error:
-        details.update(error=str(error), finished=rows.filter(runtime_status__in=services.TERMINAL_STATUSES).count())
+        details.update(error=str(error), finished=rows.filter(runtime_status__in=TERMINAL_STATUSES).count())
         return [Figure(WORKLOAD, title, "orchestrations/s", None, "higher", _target(embedded), details)]
 
     finished = list(rows.values_list("runtime_status", "output", "created_at", "completed_at"))

@@ -108,10 +108,11 @@ def make_an_hour_of_work() -> dict[str, str]:
     from django.utils import timezone
 
     from entities import services as entities
-    from orchestrations import approvals, services
+    from orchestrations import services
     from orchestrations.access.audit import Actor
     from orchestrations.engine import EntityId
     from orchestrations.models import Approval, Instance
+    from orchestrations.services import approvals
 
     rng = random.Random(7)
     cities = [services.start("hello_sequence5") for _ in range(140)]

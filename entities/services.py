@@ -12,15 +12,22 @@ from django.db.models import Q
 from django.utils import timezone
 
 from entities.models import Entity
-from orchestrations import paging
 from orchestrations.access import audit
 from orchestrations.access.audit import Actor
-from orchestrations.engine import EntityId, InvalidEntityIdError, OrchestrationStatus
+from orchestrations.engine import EntityId, InvalidEntityIdError
 from orchestrations.engine import events as ev
 from orchestrations.engine.limits import MAX_EVENT_NAME_LENGTH, check_name
 from orchestrations.engine.serialization import loads
+from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance, Message
-from orchestrations.services import BadInputError, InvalidStateError, OrchestrationError, _serialize, checked
+from orchestrations.services import paging
+from orchestrations.services.common import (
+    BadInputError,
+    InvalidStateError,
+    OrchestrationError,
+    checked,
+    serialize_payload,
+)
 from orchestrations.store.inbox import deliver, lock_entities
 
 
@@ -67,7 +74,7 @@ def signal_many(signals: list[Signal], *, actor: Actor | None = None) -> None:
         if not isinstance(item.operation, str) or not item.operation.strip():
             raise BadInputError("an operation name must be a non-empty string")
         checked(check_name, item.operation, "an operation name", MAX_EVENT_NAME_LENGTH)
-        payload = _serialize(item.input, "the operation input")
+        payload = serialize_payload(item.input, "the operation input")
         target = str(item.entity_id)
         event = ev.entity_operation_signaled(now, -1, target, item.operation, payload, item.scheduled_time)
         messages.append(Message.for_event(target, event, visible_at=max(item.scheduled_time or now, now)))
@@ -164,11 +171,10 @@ def clean_storage(
     orchestrations that have ended (or no longer exist)."""
     released = 0
     if release_orphaned_locks:
-        finished = [status.value for status in OrchestrationStatus if status.is_terminal]
         with transaction.atomic():
             for entity in Entity.objects.select_for_update().filter(lock_owner__isnull=False).order_by("pk"):
                 owner = Instance.objects.filter(pk=entity.lock_owner).values_list("runtime_status", flat=True).first()
-                if owner is None or owner in finished:
+                if owner is None or owner in TERMINAL_STATUSES:
                     entity.lock_owner = None
                     entity.locked_at = None
                     entity.next_message_at = _earliest_message(entity.pk)

@@ -23,6 +23,7 @@ from orchestrations.engine import EntityId, FailureDetails
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType, HistoryEvent
 from orchestrations.engine.serialization import loads
+from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance, Message, SetAsideMessage
 from orchestrations.store import notices
 from orchestrations.store.inbox import deliver, lock_entities, lock_instances
@@ -204,7 +205,7 @@ class EntityBatch:
         requester = message.sender
         row = Instance.objects.filter(pk=requester).values_list("runtime_status", "execution_id").first()
         status, execution_id = row or (None, None)
-        if status is None or status in ("Completed", "Failed", "Terminated", "Canceled"):
+        if status is None or status in TERMINAL_STATUSES:
             return  # The orchestration ended before its lock request got here: nobody to lock for.
         if event.details.get("sender_execution_id", execution_id) != execution_id:
             return  # It continued as new since: the execution that asked for the lock is gone.

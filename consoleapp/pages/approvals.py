@@ -14,10 +14,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from consoleapp.pages.common import json_download, live_url, require_permission
-from orchestrations import approvals, services
+from orchestrations import services
 from orchestrations.access import roles
 from orchestrations.access.audit import Actor
 from orchestrations.models import Approval, Instance
+from orchestrations.services import approvals
 
 
 @login_required

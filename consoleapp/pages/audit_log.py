@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from consoleapp.pages.common import live_url, require_permission
-from orchestrations import paging
 from orchestrations.access.models import AuditLogEntry
+from orchestrations.services import paging
 
 AUDIT_PAGE_SIZE = 50
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from consoleapp.pages.common import json_download, live_url, require_permission
 from functions.models import Execution, Function, FunctionApp
-from orchestrations import paging
+from orchestrations.services import paging
 
 PAGE_SIZE = 50
 

@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consoleapp.pages.common import json_download, live_url, require_permission
 from consoleapp.templatetags.console import dom_id
-from orchestrations import approvals, inspect, services
+from orchestrations import services
 from orchestrations.access import roles
 from orchestrations.access.audit import Actor
 from orchestrations.models import HistoryEvent, Instance, SetAsideMessage
+from orchestrations.services import approvals, inspection
 from orchestrations.worker.episodes import MAX_FAILED_ATTEMPTS
 
 HISTORY_PAGE_SIZE = 100
@@ -63,7 +64,7 @@ def instance_context(instance: Instance, user, *, since: int | None = None, exec
     # The timeline needs no payloads; replaying for "waiting for" (unfinished instances only) does.
     ordered = history_rows.order_by("sequence")
     all_rows = list(ordered.defer("data") if instance.is_terminal else ordered)
-    waiting = inspect.waiting_for(instance, all_rows)
+    waiting = inspection.waiting_for(instance, all_rows)
     children = Instance.objects.filter(parent_instance_id=instance.pk).order_by("created_at", "instance_id")
     key = dom_id(instance.pk)
     return {
@@ -74,7 +75,7 @@ def instance_context(instance: Instance, user, *, since: int | None = None, exec
         "history_reset": reset,
         "older_history_before": oldest_shown if oldest_shown > 0 and (since is None or reset) else None,
         "history_page_size": HISTORY_PAGE_SIZE,
-        "timeline": inspect.timeline(instance, all_rows),
+        "timeline": inspection.timeline(instance, all_rows),
         "waiting": waiting,
         "decidable": {approval.pk for approval in waiting.approvals if approvals.can_decide(user, approval)},
         "children": list(children[:50]),

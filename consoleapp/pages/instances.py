@@ -20,10 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consoleapp.pages.common import live_url, require_permission
 from functions.registry import FunctionKind, registry
-from orchestrations import inspect, services
+from orchestrations import services
 from orchestrations.access.audit import Actor
-from orchestrations.inspect import BadFilterError, InstanceFilter
 from orchestrations.models import Instance
+from orchestrations.services import inspection
+from orchestrations.services.inspection import BadFilterError, InstanceFilter
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -44,11 +45,11 @@ def list_context(query: QueryDict) -> dict:
     instance_filter, errors = InstanceFilter.from_query(query)
     after, before = query.get("after") or None, query.get("before") or None
     try:
-        page = inspect.list_instances(instance_filter, page_size=PAGE_SIZE, after=after, before=before)
+        page = inspection.list_instances(instance_filter, page_size=PAGE_SIZE, after=after, before=before)
     except BadFilterError as error:
         errors.append(str(error))
         after = before = None
-        page = inspect.list_instances(instance_filter, page_size=PAGE_SIZE)
+        page = inspection.list_instances(instance_filter, page_size=PAGE_SIZE)
     filter_params = instance_filter.to_query()
     paging = [("after", after)] if after else [("before", before)] if before else []
     return {
@@ -59,14 +60,14 @@ def list_context(query: QueryDict) -> dict:
         "previous_url": _list_url(filter_params, [("before", page.previous_token)]) if page.previous_token else None,
         "first_url": _list_url(filter_params, []) if (after or before) else None,
         "filter_query": urlencode(filter_params),
-        "counts": inspect.status_counts(instance_filter, COUNT_CAP),
+        "counts": inspection.status_counts(instance_filter, COUNT_CAP),
         "count_cap": COUNT_CAP,
         "sort_urls": {
             key: _list_url(_with_sort(filter_params, _toggled(instance_filter.sort, key)), [])
             for key in ("created", "name", "status", "id")
         },
-        "status_urls": {status: _list_url(_only_status(filter_params, status), []) for status in inspect.STATUSES},
-        "statuses": inspect.STATUSES,
+        "status_urls": {status: _list_url(_only_status(filter_params, status), []) for status in inspection.STATUSES},
+        "statuses": inspection.STATUSES,
         "orchestrator_names": registry.names(FunctionKind.ORCHESTRATOR),
         "bulk_actions": BULK_ACTIONS,
         "bulk_limit": BULK_LIMIT,
@@ -89,7 +90,7 @@ def _toggled(current: str, column: str) -> str:
 
 def _with_sort(params: list[tuple[str, str]], sort: str) -> list[tuple[str, str]]:
     kept = [(key, value) for key, value in params if key != "sort"]
-    return kept + ([("sort", sort)] if sort != inspect.DEFAULT_SORT else [])
+    return kept + ([("sort", sort)] if sort != inspection.DEFAULT_SORT else [])
 
 
 def _only_status(params: list[tuple[str, str]], status: str) -> list[tuple[str, str]]:

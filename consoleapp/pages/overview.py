@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from consoleapp.pages.common import live_url, require_permission
-from orchestrations import inspect
 from orchestrations.models import Approval, Instance
+from orchestrations.services import inspection
 
 
 @login_required
@@ -25,15 +25,15 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def overview_context(user) -> dict:
     """What the overview shows; rendered for the page and for every live push of it."""
-    from orchestrations.approvals import decidable_by
+    from orchestrations.services.approvals import decidable_by
 
     now = timezone.now()
-    minutes = inspect.throughput(now)
+    minutes = inspection.throughput(now)
     pending_approvals = Approval.objects.filter(status=Approval.Status.PENDING)
-    workers = inspect.workers(now)
+    workers = inspection.workers(now)
     return {
         "now": now,
-        "counts": inspect.counts_by_status(),
+        "counts": inspection.counts_by_status(),
         "recent_failures": list(Instance.objects.filter(runtime_status="Failed").order_by("-created_at")[:8]),
         "pending_approvals": list(pending_approvals.order_by("-requested_at")[:6]),
         "pending_approval_count": pending_approvals.count(),
@@ -46,7 +46,7 @@ def overview_context(user) -> dict:
         },
         "workers_alive": sum(1 for worker in workers if worker.is_alive),
         "workers_total": len(workers),
-        "queues": inspect.queue_depths(now),
+        "queues": inspection.queue_depths(now),
     }
 
 
@@ -58,7 +58,7 @@ def render_overview_live(user, csrf_token: str | None = None) -> str:
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 720, 160, 24
 
 
-def throughput_chart(minutes: list[inspect.Minute]) -> dict:
+def throughput_chart(minutes: list[inspection.Minute]) -> dict:
     """Bar geometry for the throughput chart, drawn as inline SVG (numbers only, no user data)."""
     peak = max([m.completed + m.failed for m in minutes] + [m.started for m in minutes] + [1])
     scale = _nice_ceiling(peak)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from consoleapp.pages.common import live_url, require_permission
-from orchestrations import inspect
+from orchestrations.services import inspection
 
 
 @login_required
@@ -25,8 +25,8 @@ def workers(request: HttpRequest) -> HttpResponse:
 def workers_context() -> dict:
     now = timezone.now()
     return {
-        "workers": inspect.workers(now),
-        "queues": inspect.queue_depths(now),
+        "workers": inspection.workers(now),
+        "queues": inspection.queue_depths(now),
         "heartbeat_seconds": settings.PERDURA_WORKER_HEARTBEAT_SECONDS,
         "mode": settings.PERDURA_WORKERS,
         "now": now,

@@ -304,8 +304,8 @@ def oob(context) -> str:
 @register.simple_tag
 def pending_approval_count(user) -> int:
     """Pending approvals waiting for this user's decision, for the navigation badge."""
-    from orchestrations.approvals import decidable_by
     from orchestrations.models import Approval
+    from orchestrations.services.approvals import decidable_by
 
     return decidable_by(user).filter(status=Approval.Status.PENDING).count()
 

@@ -10,7 +10,7 @@ from orchestrations.api import params
 from orchestrations.api.auth import Caller, requires
 from orchestrations.api.endpoints import endpoint, json_response
 from orchestrations.engine.serialization import loads
-from orchestrations.status import iso_time
+from orchestrations.services.status import iso_time
 
 
 @requires("view_console")

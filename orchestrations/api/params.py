@@ -12,10 +12,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from orchestrations import paging
 from orchestrations.api.auth import Caller
 from orchestrations.api.endpoints import ApiError
 from orchestrations.engine import OrchestrationStatus, serialization
+from orchestrations.services import paging
 
 CONTINUATION_TOKEN_HEADER = "x-ms-continuation-token"
 DEFAULT_PAGE_SIZE = 100

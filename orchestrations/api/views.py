@@ -13,7 +13,7 @@ from orchestrations.api.endpoints import ApiError, endpoint, json_response
 from orchestrations.api.links import check_status_response
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.models import Instance
-from orchestrations.status import status_document
+from orchestrations.services.status import status_document
 
 #: Statuses in which a status poll answers 202 "still going", with Location and Retry-After.
 IN_PROGRESS = {

@@ -28,3 +28,5 @@ TERMINAL_STATUSES = frozenset(
         OrchestrationStatus.TERMINATED,
     }
 )
+#: The statuses of an instance that has not finished.
+ACTIVE_STATUSES = frozenset(status for status in OrchestrationStatus if status not in TERMINAL_STATUSES)

@@ -14,13 +14,12 @@ from django.db import connection
 from django.utils import timezone
 
 from entities.models import Entity
-from orchestrations.engine import EntityId, OrchestrationStatus
+from orchestrations.engine import EntityId
 from orchestrations.engine.entities import is_entity_address
+from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance, Message
 from orchestrations.store.bulk import Statement, in_keys, key_params, keys_count, run_statements
 from orchestrations.store.wakeups import ENTITIES, ORCHESTRATIONS, notify_on_commit
-
-TERMINAL = [status.value for status in OrchestrationStatus if status.is_terminal]
 
 
 def lock_instances(instance_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -108,6 +107,6 @@ def _is_deliverable(message: Message, target: tuple[str, str] | None) -> bool:
     if target is None:
         return False
     runtime_status, execution_id = target
-    if runtime_status in TERMINAL:
+    if runtime_status in TERMINAL_STATUSES:
         return False
     return not message.execution_id or message.execution_id == execution_id

@@ -32,6 +32,7 @@ from orchestrations.engine.events import EventType
 from orchestrations.engine.executor import Episode
 from orchestrations.engine.failures import qualified_type_name, storable
 from orchestrations.engine.serialization import loads
+from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
 from orchestrations.store import notices
 from orchestrations.store.bulk import (
@@ -41,7 +42,6 @@ from orchestrations.store.bulk import (
     delete_statement,
     fetch_rows,
     in_keys,
-    insert_rows,
     insert_statement,
     inserted,
     key_params,
@@ -50,7 +50,8 @@ from orchestrations.store.bulk import (
     select_rows,
     update_statement,
 )
-from orchestrations.store.inbox import TERMINAL, deliver
+from orchestrations.store.inbox import deliver
+from orchestrations.store.rows import new_instance_row, replace_instance
 from orchestrations.store.wakeups import ACTIVITIES, notify_on_commit
 from orchestrations.worker.activities import execution_of
 from orchestrations.worker.replay_cache import Replay, replay_cache
@@ -715,7 +716,7 @@ def _admit_children(
     dropped: list[Message] = []
     for child, start in zip(children, starts, strict=True):
         status = locked.get(child.pk, (None, None))[0]
-        if child.pk in {other.pk for other in admitted} or (status is not None and status not in TERMINAL):
+        if child.pk in {other.pk for other in admitted} or (status is not None and status not in TERMINAL_STATUSES):
             error = ValueError(f"an instance with id {child.pk!r} already exists and is not finished")
             failed = ev.sub_orchestration_failed(
                 child.created_at, child.parent_task_id, FailureDetails.from_exception(error)
@@ -790,42 +791,3 @@ def _instance_updates(plans: list[EpisodePlan]) -> list[Statement | None]:
         by_fields.setdefault(tuple(sorted(plan.fields)), []).append(instance)
     fixed = ["history_length", "next_message_at", "updated_at", "lease_owner", "lease_expires_at"]
     return [update_statement(Instance, instances, [*fixed, *fields]) for fields, instances in by_fields.items()]
-
-
-def new_instance_row(
-    instance_id: str,
-    name: str,
-    input: str | None,
-    *,
-    version: str = "",
-    parent_instance_id: str | None = None,
-    parent_task_id: int | None = None,
-    now: datetime | None = None,
-) -> Instance:
-    now = now or timezone.now()
-    return Instance(
-        instance_id=instance_id,
-        name=name,
-        version=version,
-        execution_id=uuid.uuid4().hex,
-        runtime_status=OrchestrationStatus.PENDING,
-        input=input,
-        parent_instance_id=parent_instance_id,
-        parent_task_id=parent_task_id,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def replace_instance(instance: Instance, *, replacing: bool) -> None:
-    """Write a new instance row; with ``replacing``, first clear out the finished instance that
-    has its id (the caller has locked that row and checked it is finished)."""
-    instance_id = instance.pk
-    if not replacing:
-        insert_rows(Instance, [instance])
-        return
-    HistoryEvent.objects.filter(instance_id=instance_id).delete()
-    Message.objects.filter(instance_id=instance_id).delete()
-    WorkItem.objects.filter(instance_id=instance_id).delete()
-    Instance.objects.filter(pk=instance_id).delete()
-    instance.save(force_insert=True)

@@ -37,7 +37,7 @@ def ready_queues() -> list[str]:
 
 
 def sweep() -> list[str]:
-    from orchestrations.approvals import expire_due
+    from orchestrations.services.approvals import expire_due
 
     expire_due()
     queues = ready_queues()

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from orchestrations.access import roles
-from orchestrations.approvals import can_decide, decidable_by
 from orchestrations.models import Approval
+from orchestrations.services.approvals import can_decide, decidable_by
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consoleapp.pages.overview import throughput_chart
-from orchestrations.inspect import Minute, throughput
 from orchestrations.models import Instance, WorkerHeartbeat
+from orchestrations.services.inspection import Minute, throughput
 from tests.console.conftest import completed_instance, failed_instance, running_instance
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,12 @@ import pytest
 from django.apps import apps
 
 from entities import services as entity_services
-from orchestrations import approvals, services
+from orchestrations import services
 from orchestrations.access.audit import Actor
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.engine import EntityId, InvalidEntityIdError, limits
 from orchestrations.models import Approval, HistoryEvent, Instance, Message
+from orchestrations.services import approvals
 from orchestrations.worker import drain_all
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrations import services
-from orchestrations.status import status_document
+from orchestrations.services.status import status_document
 from orchestrations.worker import drain_all
 from tests.orchestrations.helpers import run_to_end
 

@@ -10,9 +10,10 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 import samples.approval  # noqa: F401  (registers the sample until samples/__init__ imports it)
-from orchestrations import approvals, services
+from orchestrations import services
 from orchestrations.access.audit import Actor
 from orchestrations.models import Approval
+from orchestrations.services import approvals
 from orchestrations.worker import drain_all
 
 pytestmark = pytest.mark.django_db

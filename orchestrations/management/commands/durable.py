@@ -17,14 +17,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 
 from entities import services as entity_services
-from orchestrations import paging, services
+from orchestrations import services
 from orchestrations.access import apikeys
 from orchestrations.access.audit import Actor
 from orchestrations.access.roles import ROLES, is_read_only
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine.serialization import loads
+from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance
-from orchestrations.status import status_document
+from orchestrations.services import paging
+from orchestrations.services.status import status_document
 
 UNSUCCESSFUL, BAD_USAGE = 1, 2
 
@@ -42,7 +44,7 @@ CONTROL_COMMANDS: dict[str, tuple[Callable[..., None], str]] = {
 UNSUCCESSFUL_STATUSES = {OrchestrationStatus.FAILED, OrchestrationStatus.TERMINATED, OrchestrationStatus.CANCELED}
 _STATUS_BY_LOWER_NAME = {status.value.lower(): status.value for status in OrchestrationStatus}
 _STATUS_NAMES = ", ".join(status.value for status in OrchestrationStatus)
-_FINISHED_STATUS_NAMES = ",".join(sorted(services.TERMINAL_STATUSES))
+_FINISHED_STATUS_NAMES = ",".join(sorted(TERMINAL_STATUSES))
 
 EXAMPLES = f"""\
 examples:

@@ -1,35 +1,26 @@
 """Commands on orchestration instances: the one place the CLI, the HTTP API, the console and
-the engine's own callers go through.
+the engine's own callers go through to start, restart, raise events on, terminate, suspend,
+resume, rewind and purge them.
 
 Each command validates its input, raises a specific error for a request that cannot be
 served (unknown instance, finished instance, bad input), and otherwise writes an inbox message
-that a worker turns into history. Nothing is changed when an error is raised.
-"""
+that a worker turns into history. Nothing is changed when an error is raised."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Coalesce, Length, Substr
 from django.utils import timezone
 
-from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
-from orchestrations import paging
 from orchestrations.access import audit
 from orchestrations.access.audit import Actor
 from orchestrations.engine import (
     FailureDetails,
     OrchestrationStatus,
-    SerializationError,
-    serialization,
     validate_instance_id,
 )
 from orchestrations.engine import events as ev
@@ -39,48 +30,28 @@ from orchestrations.engine.ids import InvalidInstanceIdError, new_instance_id
 from orchestrations.engine.limits import (
     MAX_EVENT_NAME_LENGTH,
     MAX_VERSION_LENGTH,
-    LimitError,
     check_name,
     check_reason,
     check_text,
 )
-from orchestrations.engine.serialization import dumps, loads
+from orchestrations.engine.serialization import loads
+from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
+from orchestrations.services.common import (
+    BadInputError,
+    InstanceExistsError,
+    InstanceFinishedError,
+    InvalidStateError,
+    NotAllowedError,
+    checked,
+    serialize_payload,
+)
+from orchestrations.services.queries import get_instance, query_filter
 from orchestrations.store import notices
 from orchestrations.store.bulk import insert_rows
 from orchestrations.store.inbox import deliver, lock_instances
+from orchestrations.store.rows import delete_instances, new_instance_row, replace_instance
 from orchestrations.store.wakeups import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
-from orchestrations.worker.episodes import new_instance_row, replace_instance
-
-TERMINAL_STATUSES = [status.value for status in OrchestrationStatus if status.is_terminal]
-
-
-class OrchestrationError(Exception):
-    """A request the engine cannot serve; the message says why."""
-
-
-class BadInputError(OrchestrationError, ValueError):
-    """Malformed input: an unknown name, an invalid id, a payload that is not JSON or too large."""
-
-
-class InstanceNotFoundError(OrchestrationError, LookupError):
-    pass
-
-
-class InstanceExistsError(OrchestrationError):
-    """An instance with that id exists and has not finished."""
-
-
-class InstanceFinishedError(OrchestrationError):
-    """The instance has finished; it cannot be acted on that way any more."""
-
-
-class InvalidStateError(OrchestrationError):
-    """The instance is not in a state that allows the command (rewinding a running one, say)."""
-
-
-class NotAllowedError(OrchestrationError, PermissionError):
-    """The actor's role does not allow what the command would do."""
 
 
 def _check_may_replace(actor: Actor | None, instance_id: str, status: str) -> None:
@@ -93,46 +64,11 @@ def _check_may_replace(actor: Actor | None, instance_id: str, status: str) -> No
         )
 
 
-def _serialize(value: Any, what: str) -> str | None:
-    try:
-        payload = dumps(value, what)
-        check_payload_size(payload, what)
-    except (SerializationError, PayloadTooLargeError) as error:
-        raise BadInputError(str(error)) from error
-    return payload
-
-
-def parse_json(text: str | None, what: str) -> Any:
-    """Parse JSON text given by a person or a client, with an error that says where it broke."""
-    if text is None:
-        return None
-    try:
-        return serialization.parse(text, what)
-    except serialization.InvalidJsonError as error:
-        raise BadInputError(str(error)) from None
-
-
-def checked(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """A value checked against its limit (see engine/limits.py), refused as bad input."""
-    try:
-        return check(*args, **kwargs)
-    except LimitError as error:
-        raise BadInputError(str(error)) from None
-
-
 def _check_instance_id(instance_id: str) -> str:
     try:
         return validate_instance_id(instance_id)
     except InvalidInstanceIdError as error:
         raise BadInputError(f"invalid instance id: {error}") from None
-
-
-def _get(instance_id: str, *, lock: bool = False) -> Instance:
-    queryset = Instance.objects.select_for_update() if lock else Instance.objects
-    try:
-        return queryset.get(pk=instance_id)
-    except Instance.DoesNotExist:
-        raise InstanceNotFoundError(f"no instance with id {instance_id!r}") from None
 
 
 # Starting.
@@ -150,7 +86,7 @@ def start(
     except UnknownFunctionError as error:
         raise BadInputError(str(error)) from None
     instance_id = _check_instance_id(instance_id) if instance_id is not None else new_instance_id()
-    payload = _serialize(input, "the input")
+    payload = serialize_payload(input, "the input")
     with transaction.atomic():
         existing = lock_instances([instance_id])
         replaced_status = existing[instance_id][0] if instance_id in existing else None
@@ -180,7 +116,7 @@ def restart(
 ) -> str:
     """Start the orchestration again with its original input, under its id or a new one."""
     checked(check_reason, reason)
-    instance = _get(instance_id)
+    instance = get_instance(instance_id)
     if not new_instance_id and not instance.is_terminal:
         raise InvalidStateError(
             f"instance {instance_id!r} is {instance.runtime_status}; only a finished instance can be restarted "
@@ -202,116 +138,6 @@ def restart(
     return restarted
 
 
-# Reading.
-
-
-@dataclass(frozen=True)
-class Page:
-    instances: list[Instance]
-    continuation_token: str | None
-
-
-def get(instance_id: str) -> Instance:
-    return _get(instance_id)
-
-
-def history(instance_id: str) -> list[HistoryEvent]:
-    return list(HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence"))
-
-
-def query(
-    *,
-    statuses: Iterable[str] | None = None,
-    name: str | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    instance_id_prefix: str | None = None,
-    page_size: int = 100,
-    continuation_token: str | None = None,
-    max_page_bytes: int | None = None,
-) -> Page:
-    """Instances matching every given filter, newest first, a page at a time (keyset paging:
-    the token names the last row seen, so pages stay fast and stable however deep).
-
-    A page also ends where its payloads (inputs, outputs, custom statuses) pass
-    ``max_page_bytes``, after at least one instance: a thousand instances of a few megabytes
-    each would otherwise make one answer of gigabytes. The payloads are sized in the database
-    and only the rows of the page are read whole."""
-    if page_size < 1:
-        raise BadInputError("the page size must be at least 1")
-    queryset = _filtered(statuses, name, created_from, created_to, instance_id_prefix)
-    if continuation_token:
-        try:
-            created_at, last_id = paging.decode(continuation_token, [datetime, str])
-        except paging.BadTokenError as error:
-            raise BadInputError(str(error)) from None
-        queryset = queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, instance_id__gt=last_id))
-    ordered = queryset.order_by("-created_at", "instance_id")
-    sized = ordered.values_list("instance_id", "created_at").annotate(
-        size=sum((Coalesce(Length(column), 0) for column in PAYLOAD_COLUMNS), Value(0))
-    )
-    budget = max_page_bytes if max_page_bytes is not None else max_query_page_bytes()
-    kept: list[tuple[str, datetime]] = []
-    total = 0
-    more = False
-    for instance_id, created_at, size in sized[: page_size + 1]:
-        if len(kept) == page_size or (kept and total + size > budget):
-            more = True
-            break
-        kept.append((instance_id, created_at))
-        total += size
-    rows = {row.pk: row for row in Instance.objects.filter(pk__in=[instance_id for instance_id, _ in kept])}
-    token = paging.encode([kept[-1][1], kept[-1][0]]) if more else None
-    return Page([rows[instance_id] for instance_id, _ in kept if instance_id in rows], token)
-
-
-#: The columns whose size a page of instances is bounded by.
-PAYLOAD_COLUMNS = ("input", "output", "custom_status")
-
-
-def max_query_page_bytes() -> int:
-    """How much payload one page of a query may carry: four of the largest payloads, so that
-    an instance at the limit in its input and output (and status) still comes whole."""
-    return 4 * settings.PERDURA_MAX_PAYLOAD_BYTES
-
-
-def _filtered(statuses, name, created_from, created_to, instance_id_prefix):
-    queryset = Instance.objects.all()
-    if statuses:
-        statuses = list(statuses)
-        unknown = set(statuses) - {status.value for status in OrchestrationStatus}
-        if unknown:
-            raise BadInputError(
-                f"unknown runtime status {sorted(unknown)}; use {[s.value for s in OrchestrationStatus]}"
-            )
-        queryset = queryset.filter(runtime_status__in=statuses)
-    if name:
-        queryset = queryset.filter(name=name)
-    if created_from:
-        queryset = queryset.filter(created_at__gte=created_from)
-    if created_to:
-        queryset = queryset.filter(created_at__lte=created_to)
-    if instance_id_prefix:
-        # LIKE finds the candidates (through the index); comparing the leading characters keeps
-        # the match case-sensitive on SQLite too, whose LIKE ignores case.
-        queryset = (
-            queryset.filter(instance_id__startswith=instance_id_prefix)
-            .alias(id_head=Substr("instance_id", 1, len(instance_id_prefix)))
-            .filter(id_head=instance_id_prefix)
-        )
-    return queryset
-
-
-def wait_for_completion(instance_id: str, timeout: float, poll_interval: float = 0.1) -> Instance:
-    """Wait until the instance finishes or ``timeout`` seconds pass; return it as it then is."""
-    deadline = time.monotonic() + timeout
-    while True:
-        instance = _get(instance_id)
-        if instance.is_terminal or time.monotonic() >= deadline:
-            return instance
-        time.sleep(min(poll_interval, max(deadline - time.monotonic(), 0)))
-
-
 # Acting on a running instance.
 
 
@@ -319,7 +145,7 @@ def _send_control(
     instance_id: str, event: ev.HistoryEvent, actor: Actor | None, action: str, reason: str | None = None
 ) -> None:
     with transaction.atomic():
-        instance = _get(instance_id, lock=True)
+        instance = get_instance(instance_id, lock=True)
         if instance.is_terminal:
             raise InstanceFinishedError(f"instance {instance_id!r} has already finished ({instance.runtime_status})")
         deliver([Message.for_event(instance_id, event)])
@@ -334,25 +160,25 @@ def raise_event(
         raise BadInputError("an event name must be a non-empty string")
     checked(check_name, event_name, "an event name", MAX_EVENT_NAME_LENGTH)
     checked(check_reason, reason)
-    payload = _serialize(data, "the event data")
+    payload = serialize_payload(data, "the event data")
     _send_control(instance_id, ev.event_raised(_now(), event_name, payload), actor, "raise_event", reason)
 
 
 def terminate(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
     checked(check_reason, reason)
-    event = ev.execution_terminated(_now(), _serialize(reason, "the reason"))
+    event = ev.execution_terminated(_now(), serialize_payload(reason, "the reason"))
     _send_control(instance_id, event, actor, "terminate", reason)
 
 
 def suspend(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
     checked(check_reason, reason)
-    event = ev.execution_suspended(_now(), _serialize(reason, "the reason"))
+    event = ev.execution_suspended(_now(), serialize_payload(reason, "the reason"))
     _send_control(instance_id, event, actor, "suspend", reason)
 
 
 def resume(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
     checked(check_reason, reason)
-    event = ev.execution_resumed(_now(), _serialize(reason, "the reason"))
+    event = ev.execution_resumed(_now(), serialize_payload(reason, "the reason"))
     _send_control(instance_id, event, actor, "resume", reason)
 
 
@@ -377,7 +203,7 @@ def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None =
     ended it run again, calls still open when it failed are re-issued, failed sub-orchestrations
     are rewound too, and the orchestrator replays to where it was."""
     checked(check_reason, reason)
-    instance = _get(instance_id, lock=True)
+    instance = get_instance(instance_id, lock=True)
     if instance.status != OrchestrationStatus.FAILED:
         raise InvalidStateError(f"only a failed instance can be rewound; {instance_id!r} is {instance.runtime_status}")
     rows = list(HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence"))
@@ -401,7 +227,7 @@ def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None =
         updated_at=now,
         history_length=len(kept),
     )
-    rewound = ev.execution_rewound(now, _serialize(reason, "the reason"))
+    rewound = ev.execution_rewound(now, serialize_payload(reason, "the reason"))
     deliver([*messages, Message.for_event(instance_id, rewound)])
     audit.record(actor, "rewind", "instance", instance_id, reason=reason)
     notices.publish_on_commit(notices.INSTANCE, [instance_id])
@@ -494,12 +320,12 @@ def purge(instance_id: str, *, reason: str | None = None, actor: Actor | None = 
     """Delete a finished instance and everything stored for it; return how many instances went."""
     checked(check_reason, reason)
     with transaction.atomic():
-        instance = _get(instance_id, lock=True)
+        instance = get_instance(instance_id, lock=True)
         if not instance.is_terminal:
             raise InvalidStateError(
                 f"instance {instance_id!r} is {instance.runtime_status}; terminate it before purging it"
             )
-        _delete_instances([instance_id])
+        delete_instances([instance_id])
         audit.record(actor, "purge", "instance", instance_id, reason=reason)
         notices.publish_on_commit(notices.INSTANCE, [instance_id])
     return 1
@@ -522,13 +348,13 @@ def purge_by(
     while True:
         with transaction.atomic():
             ids = list(
-                _filtered(statuses, None, created_from, created_to, None).values_list("instance_id", flat=True)[
+                query_filter(statuses, None, created_from, created_to, None).values_list("instance_id", flat=True)[
                     :batch_size
                 ]
             )
             if not ids:
                 break
-            _delete_instances(ids)
+            delete_instances(ids)
         total += len(ids)
     filters = {
         "statuses": statuses,
@@ -537,10 +363,3 @@ def purge_by(
     }
     audit.record(actor, "purge_by_filter", "instance", "", details={**filters, "purged": total})
     return total
-
-
-def _delete_instances(instance_ids: list[str]) -> None:
-    HistoryEvent.objects.filter(instance_id__in=instance_ids).delete()
-    Message.objects.filter(instance_id__in=instance_ids).delete()
-    WorkItem.objects.filter(instance_id__in=instance_ids).delete()
-    Instance.objects.filter(pk__in=instance_ids).delete()

@@ -19,16 +19,15 @@ from django.db.models.functions import Substr, TruncMinute
 from django.utils import timezone
 
 from functions.registry import FunctionKind, UnknownFunctionError, registry
-from orchestrations import paging
 from orchestrations.engine import OrchestrationStatus, execute
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType
 from orchestrations.engine.http import HTTP_ACTIVITY_NAME
 from orchestrations.engine.tasks import Task, TimerTask
 from orchestrations.models import Approval, HistoryEvent, Instance, Message, WorkerHeartbeat, WorkItem
+from orchestrations.services import paging
 
 STATUSES = [status.value for status in OrchestrationStatus]
-ACTIVE_STATUSES = [status.value for status in OrchestrationStatus if not status.is_terminal]
 
 # Listing instances.
 

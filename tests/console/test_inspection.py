@@ -9,9 +9,10 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
-from orchestrations import inspect, services
-from orchestrations.inspect import InstanceFilter
+from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance
+from orchestrations.services import inspection
+from orchestrations.services.inspection import InstanceFilter
 from orchestrations.store.wakeups import ORCHESTRATIONS
 from orchestrations.worker import drain, drain_all
 
@@ -21,14 +22,14 @@ pytestmark = pytest.mark.django_db
 def all_pages(instance_filter: InstanceFilter, page_size: int) -> list[str]:
     seen, token = [], None
     while True:
-        page = inspect.list_instances(instance_filter, page_size=page_size, after=token)
+        page = inspection.list_instances(instance_filter, page_size=page_size, after=token)
         seen += [instance.pk for instance in page.instances]
         token = page.next_token
         if token is None:
             return seen
 
 
-@pytest.mark.parametrize("sort", sorted(inspect.SORTS))
+@pytest.mark.parametrize("sort", sorted(inspection.SORTS))
 def test_every_sort_pages_through_every_instance_once_in_order(sort):
     created = timezone.now() - timedelta(hours=1)
     for index in range(11):
@@ -37,7 +38,7 @@ def test_every_sort_pages_through_every_instance_once_in_order(sort):
         # Ties on the time and the name: the last sort key must break them.
         Instance.objects.filter(pk=instance_id).update(created_at=created + timedelta(seconds=index // 3))
     expected = list(
-        Instance.objects.order_by(*[f"-{name}" if desc else name for name, desc in inspect.SORTS[sort]]).values_list(
+        Instance.objects.order_by(*[f"-{name}" if desc else name for name, desc in inspection.SORTS[sort]]).values_list(
             "pk", flat=True
         )
     )
@@ -58,7 +59,7 @@ def test_a_replay_names_the_events_an_instance_waits_for():
     services.start("wait_for_approval", None, instance_id="w")
     drain_all()
 
-    waiting = inspect.waiting_for(Instance.objects.get(pk="w"))
+    waiting = inspection.waiting_for(Instance.objects.get(pk="w"))
 
     assert waiting.events == ["approval"]
 
@@ -67,12 +68,12 @@ def test_an_event_already_raised_is_no_longer_waited_for():
     order = {"purchase_order": "PO-1", "amount": 1, "timeout_seconds": 60}
     services.start("approve_purchase_order", order, instance_id="po")
     drain_all()
-    assert inspect.waiting_for(Instance.objects.get(pk="po")).events == ["Approval"]
+    assert inspection.waiting_for(Instance.objects.get(pk="po")).events == ["Approval"]
 
     services.raise_event("po", "Approval", {"approved": True, "approver": "maria"})
     drain(ORCHESTRATIONS)  # The decision is in; its activity has not run yet.
 
-    waiting = inspect.waiting_for(Instance.objects.get(pk="po"))
+    waiting = inspection.waiting_for(Instance.objects.get(pk="po"))
     assert waiting.events == []
     assert [(call.kind, call.name, call.cancelled) for call in waiting.calls] == [
         ("timer", "timer", True),  # Cancelled by the code once the decision won the race.
@@ -85,7 +86,7 @@ def test_an_orchestrator_unknown_here_leaves_the_event_names_unknown():
     drain_all()
     Instance.objects.filter(pk="w").update(name="not_registered_here")
 
-    waiting = inspect.waiting_for(Instance.objects.get(pk="w"))
+    waiting = inspection.waiting_for(Instance.objects.get(pk="w"))
 
     assert waiting.events is None
 
@@ -95,7 +96,7 @@ def test_open_calls_come_from_the_history():
     services.start("approve_purchase_order", order, instance_id="po")
     drain_all()
 
-    calls = inspect.waiting_for(Instance.objects.get(pk="po")).calls
+    calls = inspection.waiting_for(Instance.objects.get(pk="po")).calls
 
     assert [(call.kind, call.cancelled) for call in calls] == [("timer", False)]
     assert calls[0].due > timezone.now()
@@ -106,7 +107,7 @@ def test_the_timeline_places_calls_between_the_start_and_the_end():
     drain_all()
     instance = Instance.objects.get(pk="wc")
 
-    timeline = inspect.timeline(instance, HistoryEvent.objects.filter(instance_id="wc").order_by("sequence"))
+    timeline = inspection.timeline(instance, HistoryEvent.objects.filter(instance_id="wc").order_by("sequence"))
 
     assert [(span.kind, span.label, span.outcome) for span in timeline.spans] == [
         ("activity", "count_words", "completed"),
@@ -121,5 +122,5 @@ def test_counts_stop_at_the_cap():
     for index in range(5):
         services.start("echo_orchestrator", None, instance_id=f"c{index}")
 
-    assert inspect.count_capped(Instance.objects.all(), cap=3) == 4
-    assert inspect.status_counts(InstanceFilter(), cap=10)["Pending"] == 5
+    assert inspection.count_capped(Instance.objects.all(), cap=3) == 4
+    assert inspection.status_counts(InstanceFilter(), cap=10)["Pending"] == 5
