@@ -17,10 +17,11 @@ run: $(INSTALLED)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py serve
 
-## test: install and run the whole suite (lint, format check, tests) on the embedded default
+## test: install and run the whole suite (lint, format check, layer contracts, tests) on the embedded default
 test: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 ## worker: the production worker process (needs DATABASE_URL and REDIS_URL)

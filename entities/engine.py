@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from orchestrations.engine import EntityId, FailureDetails
+from orchestrations.engine.ids import validate_instance_id
+from orchestrations.engine.limits import check_name
 from orchestrations.engine.serialization import dumps, loads
 
 _current: contextvars.ContextVar[EntityContext] = contextvars.ContextVar("perdura_entity_context")
@@ -100,6 +102,10 @@ class EntityContext:
         self.signals.append(Signal(target, operation_name, payload, scheduled_time))
 
     def start_new_orchestration(self, name: str, input_: Any = None, instance_id: str | None = None) -> None:
+        """Start an orchestration once this operation's batch is written."""
+        check_name(name, "an orchestrator name")
+        if instance_id is not None:
+            validate_instance_id(instance_id)
         self.orchestrations.append(OrchestrationStart(name, dumps(input_, f"the input of {name!r}"), instance_id))
 
     @property

@@ -18,15 +18,17 @@ from django.utils import timezone
 
 from entities.engine import OrchestrationStart, run_operation
 from entities.models import Entity
+from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations.engine import EntityId, FailureDetails
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType, HistoryEvent
-from orchestrations.engine.serialization import loads
+from orchestrations.engine.ids import new_instance_id
 from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance, Message, SetAsideMessage
 from orchestrations.store import notices
 from orchestrations.store.inbox import deliver, lock_entities, lock_instances
+from orchestrations.store.rows import InstanceRunningError, lock_for_start, schedule_new_instance
 from orchestrations.worker.episodes import (
     MAX_FAILED_ATTEMPTS,
     RETRY_SECONDS,
@@ -225,8 +227,6 @@ class EntityBatch:
         self.outgoing.append(Message.for_event(message.sender, answer, execution_id=execution_id, visible_at=self.now))
 
     def commit(self, worker_id: str) -> None:
-        from orchestrations import services
-
         entity_id = self.entity.pk
         with transaction.atomic():
             lock_instances(message.instance_id for message in self.outgoing)
@@ -240,7 +240,7 @@ class EntityBatch:
             deliver(self.outgoing)
             SetAsideMessage.objects.bulk_create(self.set_aside_messages)
             for start in self.orchestrations:
-                self._start_orchestration(services, start)
+                self._start_orchestration(start)
             fields = {"state": self.state, "lock_owner": self.lock_owner}
             if self.entity.failed_attempts or self.last_error:
                 fields |= {"failed_attempts": 0, "last_error": self.last_error}
@@ -252,11 +252,17 @@ class EntityBatch:
                 **fields, next_message_at=self._next_message_at(), lease_owner=None, lease_expires_at=None
             )
 
-    def _start_orchestration(self, services, start: OrchestrationStart) -> None:
+    def _start_orchestration(self, start: OrchestrationStart) -> None:
+        """Start what an operation asked for (its name and id were checked when it asked), as
+        a client's start would, in a savepoint: a start refused does not undo the batch."""
         try:
+            registry.get(FunctionKind.ORCHESTRATOR, start.name)
+            check_payload_size(start.input, f"the input of {start.name!r}")
+            instance_id = start.instance_id or new_instance_id()
             with transaction.atomic():
-                services.start(start.name, loads(start.input), instance_id=start.instance_id)
-        except services.OrchestrationError as error:
+                replaced = lock_for_start(instance_id)
+                schedule_new_instance(instance_id, start.name, start.input, replacing=replaced is not None)
+        except (UnknownFunctionError, PayloadTooLargeError, InstanceRunningError) as error:
             logger.warning("entity %s could not start %s: %s", self.entity_id, start.name, error)
 
     def _next_message_at(self) -> datetime | None:

@@ -48,10 +48,14 @@ from orchestrations.services.common import (
 )
 from orchestrations.services.queries import get_instance, query_filter
 from orchestrations.store import notices
-from orchestrations.store.bulk import insert_rows
-from orchestrations.store.inbox import deliver, lock_instances
-from orchestrations.store.rows import delete_instances, new_instance_row, replace_instance
-from orchestrations.store.wakeups import ACTIVITIES, ORCHESTRATIONS, notify_on_commit
+from orchestrations.store.inbox import deliver
+from orchestrations.store.rows import (
+    InstanceRunningError,
+    delete_instances,
+    lock_for_start,
+    schedule_new_instance,
+)
+from orchestrations.store.wakeups import ACTIVITIES, notify_on_commit
 
 
 def _check_may_replace(actor: Actor | None, instance_id: str, status: str) -> None:
@@ -88,26 +92,18 @@ def start(
     instance_id = _check_instance_id(instance_id) if instance_id is not None else new_instance_id()
     payload = serialize_payload(input, "the input")
     with transaction.atomic():
-        existing = lock_instances([instance_id])
-        replaced_status = existing[instance_id][0] if instance_id in existing else None
-        if replaced_status is not None and replaced_status not in TERMINAL_STATUSES:
-            raise InstanceExistsError(f"an instance with id {instance_id!r} already exists and is not finished")
+        try:
+            replaced_status = lock_for_start(instance_id)
+        except InstanceRunningError as error:
+            raise InstanceExistsError(str(error)) from None
         if replaced_status is not None:
             _check_may_replace(actor, instance_id, replaced_status)
-        row = new_instance_row(instance_id, name, payload, version=version)
-        started = ev.execution_started(row.created_at, name, payload, version=version or None)
-        # A new row, locked (or new) in this transaction: its first message needs none of
-        # deliver()'s checks, and its wake-up is written with it.
-        row.next_message_at = started.timestamp
-        replace_instance(row, replacing=instance_id in existing)
-        insert_rows(Message, [Message.for_event(instance_id, started)])
-        notify_on_commit(ORCHESTRATIONS)
+        schedule_new_instance(instance_id, name, payload, version=version, replacing=replaced_status is not None)
         if replaced_status is None:
             audit.record(actor, "start", "instance", instance_id, details={"name": name})
         else:
             details = {"name": name, "replaced_status": replaced_status}
             audit.record(actor, "replace", "instance", instance_id, details=details)
-        notices.publish_on_commit(notices.INSTANCE, [instance_id])
     return instance_id
 
 

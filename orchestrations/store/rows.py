@@ -1,5 +1,5 @@
-"""Instance rows: a new instance's row, and the writes that replace or delete one with
-everything stored for it."""
+"""Instance rows: starting a new instance (its row and first message), and the writes that
+replace or delete one with everything stored for it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,45 @@ from datetime import datetime
 from django.utils import timezone
 
 from orchestrations.engine import OrchestrationStatus
+from orchestrations.engine import events as ev
+from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
+from orchestrations.store import notices
 from orchestrations.store.bulk import insert_rows
+from orchestrations.store.inbox import lock_instances
+from orchestrations.store.wakeups import ORCHESTRATIONS, notify_on_commit
+
+
+class InstanceRunningError(Exception):
+    """An instance with that id exists and has not finished."""
+
+
+def lock_for_start(instance_id: str) -> str | None:
+    """Lock the row an instance would start in (inside the caller's transaction) and return the
+    status of the finished instance it would replace, or None if the id is free. Raises
+    InstanceRunningError if an instance that has not finished has the id."""
+    existing = lock_instances([instance_id])
+    status = existing[instance_id][0] if instance_id in existing else None
+    if status is not None and status not in TERMINAL_STATUSES:
+        raise InstanceRunningError(f"an instance with id {instance_id!r} already exists and is not finished")
+    return status
+
+
+def schedule_new_instance(
+    instance_id: str, name: str, payload: str | None, *, version: str = "", replacing: bool
+) -> None:
+    """Write a new Pending instance and the ExecutionStarted message that starts it, in the
+    caller's transaction, which has locked the id with ``lock_for_start`` (``replacing`` the
+    finished instance it found there)."""
+    row = new_instance_row(instance_id, name, payload, version=version)
+    started = ev.execution_started(row.created_at, name, payload, version=version or None)
+    # A new row, locked (or new) in this transaction: its first message needs none of
+    # deliver()'s checks, and its wake-up is written with it.
+    row.next_message_at = started.timestamp
+    replace_instance(row, replacing=replacing)
+    insert_rows(Message, [Message.for_event(instance_id, started)])
+    notify_on_commit(ORCHESTRATIONS)
+    notices.publish_on_commit(notices.INSTANCE, [instance_id])
 
 
 def new_instance_row(

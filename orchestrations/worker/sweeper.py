@@ -11,13 +11,15 @@ import logging
 import os
 import socket
 import threading
+from datetime import datetime
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from entities.models import Entity
-from orchestrations.models import Instance, WorkerHeartbeat, WorkItem
+from orchestrations.models import Approval, Instance, WorkerHeartbeat, WorkItem
+from orchestrations.store.approvals import settle
 from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, notify
 
 logger = logging.getLogger(__name__)
@@ -36,10 +38,20 @@ def ready_queues() -> list[str]:
     return ready
 
 
-def sweep() -> list[str]:
-    from orchestrations.services.approvals import expire_due
+def expire_due_approvals(now: datetime | None = None) -> int:
+    """Expire pending approvals past their deadline; each orchestration gets a timed-out rejection."""
+    now = now or timezone.now()
+    expired = 0
+    due = Approval.objects.filter(status=Approval.Status.PENDING, deadline__lte=now).values_list("pk", "instance_id")
+    for approval_id, instance_id in due:
+        with transaction.atomic():
+            settled = settle(approval_id, instance_id, status=Approval.Status.EXPIRED, by=None, comment="", now=now)
+        expired += settled is not None
+    return expired
 
-    expire_due()
+
+def sweep() -> list[str]:
+    expire_due_approvals()
     queues = ready_queues()
     for queue in queues:
         notify(queue)

@@ -15,6 +15,7 @@ from orchestrations.access.audit import Actor
 from orchestrations.models import Approval
 from orchestrations.services import approvals
 from orchestrations.worker import drain_all
+from orchestrations.worker.sweeper import expire_due_approvals
 
 pytestmark = pytest.mark.django_db
 ORDER = {"order_id": "A-1001", "items": 3, "customer": "Ada"}
@@ -55,7 +56,7 @@ def test_an_order_nobody_decides_in_time_goes_back_to_stock():
     drain_all()
 
     Approval.objects.update(deadline=timezone.now() - timedelta(seconds=1))  # The hour has passed.
-    approvals.expire_due()
+    expire_due_approvals()
     drain_all()
 
     output = json.loads(services.get("ship").output)
