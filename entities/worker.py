@@ -29,7 +29,7 @@ from orchestrations.models import Instance, Message, SetAsideMessage
 from orchestrations.store import notices
 from orchestrations.store.inbox import deliver, lock_entities, lock_instances
 from orchestrations.store.rows import InstanceRunningError, lock_for_start, schedule_new_instance
-from orchestrations.worker.episodes import (
+from orchestrations.worker.failures import (
     MAX_FAILED_ATTEMPTS,
     RETRY_SECONDS,
     LeaseLostError,

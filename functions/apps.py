@@ -5,6 +5,7 @@ import importlib
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models.signals import post_migrate
 
 from functions.outbound_http import AllowList
 
@@ -27,8 +28,7 @@ class FunctionsConfig(AppConfig):
                 raise ImproperlyConfigured(
                     f"PERDURA_FUNCTION_APPS names {module_name!r}, which cannot be imported: {error}"
                 ) from error
-        from django.db.models.signals import post_migrate
-
+        # Lazy: this module is imported while the apps load, before models may be.
         from functions.services import sync_registry
 
         post_migrate.connect(lambda **kwargs: sync_registry(), sender=self, weak=False)

@@ -23,7 +23,7 @@ from orchestrations.access.audit import Actor
 from orchestrations.engine import EntityId, InvalidEntityIdError
 from orchestrations.models import Message, SetAsideMessage
 from orchestrations.services import BadInputError, OrchestrationError, parse_json
-from orchestrations.worker.episodes import MAX_FAILED_ATTEMPTS
+from orchestrations.worker.failures import MAX_FAILED_ATTEMPTS
 
 PAGE_SIZE = 50
 QUEUED_SHOWN = 50

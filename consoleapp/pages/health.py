@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
@@ -36,8 +37,6 @@ def _check_database() -> dict:
 def _check_broker() -> dict:
     if settings.PERDURA_WORKERS == "inprocess":
         return {"ok": True, "kind": "in-process"}
-    import redis
-
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
         return {"ok": True, "kind": "redis"}

@@ -24,7 +24,7 @@ from orchestrations.access import roles
 from orchestrations.access.audit import Actor
 from orchestrations.models import HistoryEvent, Instance, SetAsideMessage
 from orchestrations.services import approvals, inspection
-from orchestrations.worker.episodes import MAX_FAILED_ATTEMPTS
+from orchestrations.worker.failures import MAX_FAILED_ATTEMPTS
 
 HISTORY_PAGE_SIZE = 100
 #: A page left open on a busy instance keeps at most this many live history rows.

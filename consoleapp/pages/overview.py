@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from consoleapp.pages.common import live_url, require_permission
 from orchestrations.models import Approval, Instance
 from orchestrations.services import inspection
+from orchestrations.services.approvals import decidable_by
 
 
 @login_required
@@ -25,8 +26,6 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def overview_context(user) -> dict:
     """What the overview shows; rendered for the page and for every live push of it."""
-    from orchestrations.services.approvals import decidable_by
-
     now = timezone.now()
     minutes = inspection.throughput(now)
     pending_approvals = Approval.objects.filter(status=Approval.Status.PENDING)

@@ -20,6 +20,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from orchestrations.access import roles
+from orchestrations.models import Approval
+from orchestrations.services.approvals import decidable_by
 
 register = template.Library()
 
@@ -304,9 +306,6 @@ def oob(context) -> str:
 @register.simple_tag
 def pending_approval_count(user) -> int:
     """Pending approvals waiting for this user's decision, for the navigation badge."""
-    from orchestrations.models import Approval
-    from orchestrations.services.approvals import decidable_by
-
     return decidable_by(user).filter(status=Approval.Status.PENDING).count()
 
 

@@ -19,10 +19,12 @@ from typing import Any
 
 from orchestrations.engine import actions as act
 from orchestrations.engine import events as ev
+from orchestrations.engine.context import OrchestrationContext
 from orchestrations.engine.entities import LockState
 from orchestrations.engine.events import EventType, HistoryEvent
 from orchestrations.engine.failures import FailureDetails, NonDeterminismError
 from orchestrations.engine.http import HTTP_ACTIVITY_NAME
+from orchestrations.engine.ids import deterministic_uuid
 from orchestrations.engine.serialization import SerializationError, dumps, loads
 from orchestrations.engine.status import OrchestrationStatus
 from orchestrations.engine.tasks import CompletableTask, ExternalEventTask, Task, TimerTask
@@ -76,8 +78,6 @@ class Episode:
     ``set_custom_status`` and ``continue_as_new``."""
 
     def __init__(self, orchestrator: Orchestrator, instance_id: str, http_poll_seconds: float) -> None:
-        from orchestrations.engine.context import OrchestrationContext
-
         self.orchestrator = orchestrator
         self.instance_id = instance_id
         self.http_poll_seconds = http_poll_seconds
@@ -402,8 +402,6 @@ class Episode:
         self.schedule(lambda task_id: act.UnlockEntities(task_id, entity_ids), None)
 
     def next_uuid(self) -> str:
-        from orchestrations.engine.ids import deterministic_uuid
-
         value = deterministic_uuid(self.instance_id, self.current_utc_datetime.isoformat(), self._uuid_counter)
         self._uuid_counter += 1
         return str(value)

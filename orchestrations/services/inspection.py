@@ -18,6 +18,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr, TruncMinute
 from django.utils import timezone
 
+from entities.models import Entity
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations.engine import OrchestrationStatus, execute
 from orchestrations.engine import events as ev
@@ -308,8 +309,6 @@ def waiting_for(instance: Instance, rows: list[HistoryEvent] | None = None) -> W
     """Open calls from the history; event names by replaying the orchestrator (which also
     tells a cancelled timer from one still waited for); approvals and entity locks from
     their tables."""
-    from entities.models import Entity
-
     if instance.is_terminal:
         return Waiting([], [], [], [], 0)
     rows = rows if rows is not None else list(HistoryEvent.objects.filter(instance_id=instance.pk).order_by("sequence"))
@@ -567,8 +566,6 @@ class QueueDepth:
 
 
 def queue_depths(now: datetime | None = None) -> list[QueueDepth]:
-    from entities.models import Entity
-
     now = now or timezone.now()
     leased = Q(lease_expires_at__gt=now)
     depths = []

@@ -25,8 +25,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import psycopg
 from django.db import connection, models
 from django.db.models import Field, Model
+from psycopg.types.datetime import TimestamptzLoader
 
 M = TypeVar("M", bound=Model)
 
@@ -71,16 +73,12 @@ def _read_times_in_c(cursor: Any) -> None:
     settings have it, only sets the time zone the session already has, UTC) runs the Python
     one, 6.5 us a value against 1 (a 2,000-event history has 2,000 of them). The values are
     the same instants, in UTC."""
-    from psycopg.types.datetime import TimestamptzLoader
-
     cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
 def _sends_together(cursor: Any) -> bool:
     if connection.vendor != "postgresql":
         return False
-    import psycopg
-
     return isinstance(cursor.cursor, psycopg.ClientCursor)
 
 

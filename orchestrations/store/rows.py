@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from functions.models import Execution
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.status import TERMINAL_STATUSES
@@ -92,3 +93,17 @@ def delete_instances(instance_ids: list[str]) -> None:
     for model in (HistoryEvent, Message, SetAsideMessage, WorkItem, Approval):
         model.objects.filter(instance_id__in=instance_ids).delete()
     Instance.objects.filter(pk__in=instance_ids).delete()
+
+
+def execution_of(item: WorkItem, worker_id: str, started_at: datetime) -> Execution:
+    """The record of this worker's run of a work item (its attempt is the item's delivery count)."""
+    return Execution(
+        function_name=item.name,
+        instance_id=item.instance_id,
+        task_id=item.task_id,
+        work_item_id=item.pk,
+        attempt=item.deliveries,
+        worker=worker_id,
+        started_at=started_at,
+        input=item.input,
+    )

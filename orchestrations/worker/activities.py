@@ -38,6 +38,9 @@ from orchestrations.store.bulk import (
     update_statement,
 )
 from orchestrations.store.inbox import deliver, lock_instances
+from orchestrations.store.rows import execution_of
+from orchestrations.worker.episodes import EpisodePlan, episode_targets, write_episodes
+from orchestrations.worker.failures import LeaseLostError
 from orchestrations.worker.replay_cache import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
@@ -77,20 +80,6 @@ def start_executions(items: list[WorkItem], worker_id: str, now: datetime) -> li
     """Record that this worker starts running these (leased) work items."""
     executions = insert_rows(Execution, [execution_of(item, worker_id, now) for item in items])
     return list(zip(items, executions, strict=True))
-
-
-def execution_of(item: WorkItem, worker_id: str, started_at: datetime) -> Execution:
-    """The record of this worker's run of a work item (its attempt is the item's delivery count)."""
-    return Execution(
-        function_name=item.name,
-        instance_id=item.instance_id,
-        task_id=item.task_id,
-        work_item_id=item.pk,
-        attempt=item.deliveries,
-        worker=worker_id,
-        started_at=started_at,
-        input=item.input,
-    )
 
 
 def process_activities(worker_id: str, limit: int) -> int:
@@ -205,8 +194,6 @@ def _carry_on(
     """``_complete_and_carry_on`` from the rows locked and read first or, given ``as_left``
     (the rows as this worker left them and their replays), from those, checked against the
     rows locked and read with the writes."""
-    from orchestrations.worker.episodes import EpisodePlan, LeaseLostError, episode_targets, write_episodes
-
     with transaction.atomic():
         check = select_statement(Instance, instance_ids, lock=True)
         if as_left is None:

@@ -7,7 +7,7 @@ from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
 from orchestrations.store.wakeups import CeleryDispatcher, get_dispatcher
-from orchestrations.worker import drain
+from orchestrations.worker.loop import drain
 
 
 @shared_task(name="perdura.drain", ignore_result=True)

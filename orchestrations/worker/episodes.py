@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.db.models import F, Min, Model
+from django.db import DatabaseError, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from functions.activities import PayloadTooLargeError, check_payload_size, is_known_activity
@@ -30,7 +30,6 @@ from orchestrations.engine import events as ev
 from orchestrations.engine.entities import held_locks, is_entity_address
 from orchestrations.engine.events import EventType
 from orchestrations.engine.executor import Episode
-from orchestrations.engine.failures import qualified_type_name, storable
 from orchestrations.engine.serialization import loads
 from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
@@ -51,29 +50,22 @@ from orchestrations.store.bulk import (
     update_statement,
 )
 from orchestrations.store.inbox import deliver
-from orchestrations.store.rows import new_instance_row, replace_instance
+from orchestrations.store.rows import execution_of, new_instance_row, replace_instance
 from orchestrations.store.wakeups import ACTIVITIES, notify_on_commit
-from orchestrations.worker.activities import execution_of
+from orchestrations.worker.failures import (
+    MAX_FAILED_ATTEMPTS,
+    RETRY_SECONDS,
+    LeaseLostError,
+    count_failure,
+    describe_error,
+)
 from orchestrations.worker.replay_cache import Replay, replay_cache
 
 logger = logging.getLogger(__name__)
 
 #: At most this many inbox messages are fed to one episode; the rest wait for the next.
 MAX_MESSAGES_PER_EPISODE = 1000
-#: How long an instance whose episode raised waits before it is tried again.
-RETRY_SECONDS = 5
-#: How many episodes of one instance in a row may fail for their data (a bug, a value the
-#: database refuses) before the instance fails with the reason and the messages it could not
-#: take are set aside: at RETRY_SECONDS apart, about 20 seconds of trying.
-MAX_FAILED_ATTEMPTS = 5
-#: Errors that say nothing about the episode: another worker took it over, or the database was
-#: briefly away or broke a deadlock. They are retried without counting.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
 CONTROL_EVENTS = (EventType.EXECUTION_TERMINATED, EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED)
-
-
-class LeaseLostError(Exception):
-    """Another worker took the instance over while this one was working on it."""
 
 
 def claim_instances(worker_id: str, limit: int, only: list[str] | None = None) -> list[str]:
@@ -137,35 +129,6 @@ def retry_later(instance_id: str, worker_id: str, error: BaseException) -> None:
     attempts = count_failure(Instance, instance_id, worker_id, error)
     if attempts >= MAX_FAILED_ATTEMPTS:
         give_up(instance_id, worker_id, error, attempts)
-
-
-def count_failure(model: type[Model], key: str, worker_id: str, error: BaseException) -> int:
-    """Keep a failing row (an instance or an entity) leased to this worker for a little while,
-    so that work failing on every try is retried at a steady pace instead of in a tight loop;
-    count the failure if it is the work's own (not TRANSIENT_ERRORS). Returns the count, 0 for
-    a failure not counted."""
-    counted = not isinstance(error, TRANSIENT_ERRORS)
-    fields: dict[str, Any] = {"lease_expires_at": timezone.now() + timedelta(seconds=RETRY_SECONDS)}
-    if counted:
-        fields |= {"failed_attempts": F("failed_attempts") + 1, "last_error": describe_error(error)}
-    rows = model.objects.filter(pk=key, lease_owner=worker_id)
-    try:
-        with transaction.atomic():
-            rows.update(**fields)
-            return (rows.values_list("failed_attempts", flat=True).first() or 0) if counted else 0
-    except DatabaseError:
-        logger.exception("could not shorten the lease on %s; it expires by itself", key)
-        return 0
-
-
-def describe_error(error: BaseException) -> str:
-    """An error as the console shows it, cut to a readable length and storable."""
-    text = f"{qualified_type_name(type(error))}: {error}"
-    return storable(text if len(text) <= MAX_ERROR_CHARACTERS else text[:MAX_ERROR_CHARACTERS] + "…")
-
-
-#: The most of an error's text kept with a failing instance.
-MAX_ERROR_CHARACTERS = 2000
 
 
 def give_up(instance_id: str, worker_id: str, error: BaseException, attempts: int) -> None:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, InProcessDispatcher, get_dispatcher
-from orchestrations.worker import drain
+from orchestrations.worker.loop import drain
 from orchestrations.worker.sweeper import Sweeper
 
 logger = logging.getLogger(__name__)

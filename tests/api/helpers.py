@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from entities.models import Entity
 from orchestrations.models import Instance, WorkItem
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 
 
 def settle(timeout: float = 30.0) -> None:

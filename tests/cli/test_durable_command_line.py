@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from orchestrations.models import Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.cli.runner import durable_process
 
 ACTIONS = ["start", "status", "list", "raise-event", "terminate", "suspend", "resume", "rewind", "restart", "purge"]

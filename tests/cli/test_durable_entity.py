@@ -5,7 +5,7 @@ import pytest
 import samples.counter  # noqa: F401  (registers the counter entity)
 from entities.models import Entity
 from orchestrations.access.models import AuditLogEntry
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.cli.runner import durable
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from orchestrations.models import HistoryEvent, Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.cli.runner import durable, stored_rows
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrations.models import Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.cli.runner import durable, stored_rows
 
 

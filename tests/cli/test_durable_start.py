@@ -7,7 +7,7 @@ import pytest
 from orchestrations import services
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.cli.runner import durable, stored_rows
 
 

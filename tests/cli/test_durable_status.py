@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.cli.runner import durable
 
 STATUS_FIELDS = {

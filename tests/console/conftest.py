@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from orchestrations import services
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.urls import reverse
 from orchestrations import services
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Approval, Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 
 pytestmark = pytest.mark.django_db
 ORDER = {"order_id": "A-7", "items": 2, "customer": "Ada"}

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance, running_instance
 
 pytestmark = pytest.mark.django_db

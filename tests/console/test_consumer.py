@@ -21,7 +21,7 @@ from django.test import Client
 from consoleapp import consumers, live
 from consoleapp.asgi import application
 from orchestrations import services
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

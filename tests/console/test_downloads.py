@@ -15,7 +15,7 @@ from functions.models import Execution
 from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Approval, HistoryEvent, Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance
 
 pytestmark = pytest.mark.django_db

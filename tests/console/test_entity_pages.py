@@ -11,7 +11,7 @@ from entities import services as entity_services
 from entities.models import Entity
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.engine import EntityId
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 
 pytestmark = pytest.mark.django_db
 SIGNAL = reverse("signal-entity")

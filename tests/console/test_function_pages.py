@@ -8,7 +8,7 @@ from django.urls import reverse
 from functions.models import Execution
 from functions.services import sync_registry
 from orchestrations import services
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance, failed_instance
 
 pytestmark = pytest.mark.django_db

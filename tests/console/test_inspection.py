@@ -14,7 +14,7 @@ from orchestrations.models import HistoryEvent, Instance
 from orchestrations.services import inspection
 from orchestrations.services.inspection import InstanceFilter
 from orchestrations.store.wakeups import ORCHESTRATIONS
-from orchestrations.worker import drain, drain_all
+from orchestrations.worker.loop import drain, drain_all
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from orchestrations import services
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import HistoryEvent, Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance, failed_instance, running_instance
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.urls import reverse
 from consoleapp.pages.instance import HISTORY_PAGE_SIZE
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance, failed_instance, running_instance
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from functions.models import Execution
 from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Approval, HistoryEvent, Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 
 pytestmark = pytest.mark.django_db
 

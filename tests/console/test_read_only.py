@@ -21,7 +21,7 @@ from orchestrations import services
 from orchestrations.access import apikeys
 from orchestrations.engine import EntityId
 from orchestrations.models import Approval, HistoryEvent
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance, failed_instance, running_instance
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 
 pytestmark = pytest.mark.django_db
 URL = reverse("start")

@@ -12,7 +12,7 @@ from entities.models import Entity
 from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Instance, Message
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 
 
 def state_of(entity_id: EntityId) -> Any:

@@ -7,7 +7,7 @@ import pytest
 import samples.aggregator  # noqa: F401  (registers the aggregator entity and record_readings)
 from entities import services as entities
 from orchestrations.engine import EntityId
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.entities.helpers import output_of, run_to_end, state_of
 
 pytestmark = pytest.mark.django_db

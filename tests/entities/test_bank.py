@@ -13,7 +13,7 @@ from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.engine.events import EventType
 from orchestrations.models import Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.conftest import wait_until
 from tests.entities.helpers import lock_owner, output_of, run_to_end, state_of
 

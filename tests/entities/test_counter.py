@@ -7,7 +7,7 @@ import pytest
 import samples.counter  # noqa: F401  (registers the counter entity and count_visits)
 from entities import services as entities
 from orchestrations.engine import EntityId
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.entities.helpers import output_of, run_to_end, state_of
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType
 from orchestrations.models import Message
 from orchestrations.store.inbox import deliver
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.entities.helpers import lock_owner, output_of, state_of
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.engine.events import EventType
 from orchestrations.models import Message
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.entities.helpers import output_of, run_to_end, state_of
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from entities.models import Entity
 from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Message
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.entities.helpers import make_entity_inbox_due, output_of, run_to_end, state_of
 
 pytestmark = pytest.mark.django_db

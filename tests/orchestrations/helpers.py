@@ -10,7 +10,7 @@ from django.utils import timezone
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance, Message
 from orchestrations.store.wakeups import ACTIVITIES, ORCHESTRATIONS
-from orchestrations.worker import drain, drain_all
+from orchestrations.worker.loop import drain, drain_all
 
 
 def run_to_end(name: str, input: Any = None, **kwargs: Any) -> Instance:

@@ -14,8 +14,9 @@ from functions.activities import run_activity
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
-from orchestrations.worker import activities, drain_all, episodes, process_batch
+from orchestrations.worker import activities, episodes
 from orchestrations.worker.activities import claim_work_items, complete_work_items
+from orchestrations.worker.loop import drain_all, process_batch
 from orchestrations.worker.replay_cache import replay_cache
 from tests.orchestrations.helpers import run_orchestrations
 

@@ -11,7 +11,7 @@ from orchestrations.engine import events as ev
 from orchestrations.models import HistoryEvent, Message
 from orchestrations.store.inbox import deliver
 from orchestrations.store.wakeups import ORCHESTRATIONS
-from orchestrations.worker import drain_all, process_batch
+from orchestrations.worker.loop import drain_all, process_batch
 from tests.orchestrations.helpers import event_types, make_inbox_due
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ import pytest
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance, WorkItem
 from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS
-from orchestrations.worker import episodes, process_batch
+from orchestrations.worker import episodes
 from orchestrations.worker.episodes import MAX_MESSAGES_PER_EPISODE, claim_instances, plan_episodes, run_claimed
+from orchestrations.worker.loop import process_batch
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from orchestrations import services
 from orchestrations.engine import events as ev
 from orchestrations.models import Instance, Message
 from orchestrations.store.inbox import deliver
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_to_end
 
 pytestmark = pytest.mark.django_db

@@ -14,15 +14,16 @@ from functions.activities import run_activity
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
-from orchestrations.worker import drain_all, episodes
+from orchestrations.worker import episodes
 from orchestrations.worker.activities import LeaseKeeper, claim_work_items, complete_work_items
 from orchestrations.worker.episodes import (
     EpisodePlan,
-    LeaseLostError,
     claim_instances,
     process_orchestrations,
     run_episode,
 )
+from orchestrations.worker.failures import LeaseLostError
+from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_orchestrations
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from orchestrations.access.models import AuditLogEntry
 from orchestrations.engine import EntityId, InvalidEntityIdError, limits
 from orchestrations.models import Approval, HistoryEvent, Instance, Message
 from orchestrations.services import approvals
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 
 pytestmark = pytest.mark.django_db
 

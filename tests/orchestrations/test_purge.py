@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_orchestrations, run_to_end
 
 pytestmark = pytest.mark.django_db

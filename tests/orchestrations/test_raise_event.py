@@ -8,7 +8,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Message
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_to_end
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from orchestrations import services
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_to_end
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orchestrations import services
 from orchestrations.models import Instance
-from orchestrations.worker import drain_all, process_batch
+from orchestrations.worker.loop import drain_all, process_batch
 from orchestrations.worker.replay_cache import replay_cache
 
 pytestmark = pytest.mark.django_db

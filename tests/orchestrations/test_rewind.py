@@ -9,7 +9,7 @@ import pytest
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryEvent
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import event_types, run_to_end
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryEvent, WorkItem
-from orchestrations.worker import worker_id
+from orchestrations.worker.loop import worker_id
 from tests.orchestrations.helpers import event_types, run_orchestrations, run_to_end
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,9 @@ import entities.worker
 from entities.models import Entity
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance, Message, SetAsideMessage
-from orchestrations.worker import drain_all, episodes
+from orchestrations.worker import episodes
+from orchestrations.worker.failures import MAX_FAILED_ATTEMPTS
+from orchestrations.worker.loop import drain_all
 
 pytestmark = pytest.mark.django_db
 
@@ -46,11 +48,11 @@ def test_a_message_the_episode_cannot_read_fails_the_instance_after_the_bound_an
     force_message(instance_id, {"event_type": "EventRaised", "no timestamp": True})
 
     drain_all()
-    for _ in range(episodes.MAX_FAILED_ATTEMPTS - 2):
+    for _ in range(MAX_FAILED_ATTEMPTS - 2):
         try_again()
         instance = Instance.objects.get(pk=instance_id)
         assert instance.runtime_status == "Running"
-    assert instance.failed_attempts == episodes.MAX_FAILED_ATTEMPTS - 1
+    assert instance.failed_attempts == MAX_FAILED_ATTEMPTS - 1
     assert "KeyError" in instance.last_error
 
     try_again()
@@ -58,7 +60,7 @@ def test_a_message_the_episode_cannot_read_fails_the_instance_after_the_bound_an
     instance = Instance.objects.get(pk=instance_id)
     assert instance.runtime_status == "Failed"
     assert instance.failure["error_type"] == "CheckpointFailed"
-    assert f"failed {episodes.MAX_FAILED_ATTEMPTS} times in a row" in instance.failure["message"]
+    assert f"failed {MAX_FAILED_ATTEMPTS} times in a row" in instance.failure["message"]
     assert "KeyError" in instance.failure["message"]
     assert instance.next_message_at is None and instance.lease_owner is None
     [kept] = SetAsideMessage.objects.filter(instance_id=instance_id)
@@ -84,7 +86,7 @@ def test_a_checkpoint_the_database_refuses_every_time_stops_at_the_bound(monkeyp
     monkeypatch.setattr(episodes, "write_episodes", refuse)
 
     drain_all()
-    for _ in range(episodes.MAX_FAILED_ATTEMPTS - 1):
+    for _ in range(MAX_FAILED_ATTEMPTS - 1):
         try_again()
 
     instance = Instance.objects.get(pk=instance_id)
@@ -104,7 +106,7 @@ def test_when_even_the_failure_cannot_be_written_the_row_is_failed_and_the_messa
     monkeypatch.setattr(episodes, "write_episodes", refuse)
 
     drain_all()
-    for _ in range(episodes.MAX_FAILED_ATTEMPTS - 1):
+    for _ in range(MAX_FAILED_ATTEMPTS - 1):
         try_again()
 
     instance = Instance.objects.get(pk=instance_id)
@@ -122,7 +124,7 @@ def test_a_parent_hears_that_its_child_was_given_up():
     force_message(child_id, {"garbage": True})
 
     drain_all()
-    for _ in range(episodes.MAX_FAILED_ATTEMPTS - 1):
+    for _ in range(MAX_FAILED_ATTEMPTS - 1):
         try_again()
 
     assert Instance.objects.get(pk=child_id).runtime_status == "Failed"
@@ -135,7 +137,7 @@ def test_transient_errors_are_retried_without_counting(monkeypatch):
     instance_id = waiting_instance()
     services.raise_event(instance_id, "approval", "yes")
     real = episodes.write_episodes
-    failures = {"left": episodes.MAX_FAILED_ATTEMPTS + 2}
+    failures = {"left": MAX_FAILED_ATTEMPTS + 2}
 
     def flaky(plans, *args, **kwargs):
         if failures["left"]:
@@ -160,7 +162,7 @@ def test_a_success_starts_the_count_again(monkeypatch):
     instance_id = waiting_instance()
     services.raise_event(instance_id, "approval", "yes")
     real = episodes.write_episodes
-    failures = {"left": episodes.MAX_FAILED_ATTEMPTS - 1}
+    failures = {"left": MAX_FAILED_ATTEMPTS - 1}
 
     def failing_for_a_while(plans, *args, **kwargs):
         if failures["left"]:
@@ -189,7 +191,7 @@ def test_an_entity_batch_that_always_fails_is_set_aside_and_its_caller_answered(
     services.start("call_entity_by_name", call, instance_id="caller")
 
     drain_all()
-    for _ in range(episodes.MAX_FAILED_ATTEMPTS - 1):
+    for _ in range(MAX_FAILED_ATTEMPTS - 1):
         Entity.objects.update(lease_expires_at=None)
         drain_all()
 
@@ -210,7 +212,7 @@ def test_the_instance_page_shows_the_retries_and_then_what_was_set_aside(client,
     drain_all()
 
     retrying = client.get(f"/instances/{instance_id}/").content.decode()
-    for _ in range(episodes.MAX_FAILED_ATTEMPTS - 1):
+    for _ in range(MAX_FAILED_ATTEMPTS - 1):
         try_again()
     given_up = client.get(f"/instances/{instance_id}/").content.decode()
 

@@ -6,7 +6,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.services.status import status_document
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_to_end
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import event_types, run_orchestrations, run_to_end
 
 pytestmark = pytest.mark.django_db

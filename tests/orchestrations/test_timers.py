@@ -11,7 +11,7 @@ from django.utils import timezone
 from orchestrations import services
 from orchestrations.models import HistoryEvent, Message
 from orchestrations.store.wakeups import ORCHESTRATIONS
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from orchestrations.worker.sweeper import ready_queues
 from tests.orchestrations.helpers import event_types, make_inbox_due
 

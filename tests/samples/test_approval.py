@@ -14,7 +14,7 @@ from orchestrations import services
 from orchestrations.access.audit import Actor
 from orchestrations.models import Approval
 from orchestrations.services import approvals
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from orchestrations.worker.sweeper import expire_due_approvals
 
 pytestmark = pytest.mark.django_db

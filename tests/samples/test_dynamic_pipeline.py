@@ -8,7 +8,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.models import Instance
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.samples import COMPLETION_TIMEOUT
 
 TEXT = "Contact   us at  press@example.com.  We ship\n worldwide."

@@ -10,7 +10,7 @@ import pytest
 from orchestrations import services
 from orchestrations.engine.events import EventType
 from orchestrations.store.wakeups import ORCHESTRATIONS
-from orchestrations.worker import drain, drain_all
+from orchestrations.worker.loop import drain, drain_all
 from tests.samples import COMPLETION_TIMEOUT
 
 ITEMS = [{"product": "apple", "quantity": 3}, {"product": "cheese", "quantity": 1}, {"product": "milk", "quantity": 2}]

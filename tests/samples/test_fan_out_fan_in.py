@@ -8,7 +8,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.engine.events import EventType
-from orchestrations.worker import drain_all
+from orchestrations.worker.loop import drain_all
 from tests.samples import COMPLETION_TIMEOUT
 
 DOCUMENTS = [

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from consoleapp.env import replace_private_file
 from functions.services import sync_registry
+from orchestrations.worker.inprocess import InProcessWorkers
 
 #: Where the first start leaves the first admin's password, in var/.
 INITIAL_ADMIN_PASSWORD_FILE = "initial_admin_password"
@@ -32,10 +33,10 @@ class Command(BaseCommand):
         self.ensure_admin(options["host"], port)
         workers = None
         if settings.PERDURA_WORKERS == "inprocess" and not options["no_workers"]:
-            from orchestrations.worker.inprocess import InProcessWorkers
-
             workers = InProcessWorkers()
             workers.start()
+        # Lazy: importing the ASGI module builds the whole application (routes, consumers), which
+        # only serving needs, and only once the workers above have started.
         from consoleapp.asgi import application
 
         self.stdout.write(f"Perdura is serving http://{options['host']}:{port}/ ({settings.PERDURA_WORKERS} workers)")
