@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from entities.engine import OrchestrationStart, run_operation
@@ -28,6 +28,7 @@ from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance, Message, SetAsideMessage
 from orchestrations.store import notices
 from orchestrations.store.inbox import deliver, lock_entities, lock_instances
+from orchestrations.store.leases import lease_free
 from orchestrations.store.rows import InstanceRunningError, lock_for_start, schedule_new_instance
 from orchestrations.worker.failures import (
     MAX_FAILED_ATTEMPTS,
@@ -48,7 +49,7 @@ def claim_entities(worker_id: str, limit: int) -> list[str]:
         entity_ids = list(
             Entity.objects.select_for_update(skip_locked=True)
             .filter(next_message_at__lte=now)
-            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+            .filter(lease_free(now))
             .order_by("next_message_at")
             .values_list("entity_id", flat=True)[:limit]
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -19,11 +20,6 @@ from orchestrations.engine.limits import (
 )
 
 STATUS_CHOICES = [(status.value, status.value) for status in OrchestrationStatus]
-
-
-#: An SQL condition on a leased row (instance or work item), with the current time as its
-#: parameter: no worker holds a live lease on it.
-LEASE_FREE_SQL = "(lease_expires_at IS NULL OR lease_expires_at < %s)"
 
 
 class Instance(models.Model):
@@ -242,11 +238,19 @@ class WorkerHeartbeat(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
 
+    #: A worker that missed this many heartbeats in a row is taken for dead.
+    MISSED_BEATS = 3
+
     class Meta:
         ordering = ["hostname", "pid"]
 
     def __str__(self) -> str:
         return self.worker_id
+
+    @classmethod
+    def alive_since(cls, now: datetime) -> datetime:
+        """The last heartbeat of a worker still alive at ``now`` is at or after this."""
+        return now - timedelta(seconds=cls.MISSED_BEATS * settings.PERDURA_WORKER_HEARTBEAT_SECONDS)
 
 
 class Approval(models.Model):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -45,6 +43,5 @@ def _check_broker() -> dict:
 
 
 def _count_live_workers() -> dict:
-    cutoff = timezone.now() - timedelta(seconds=3 * settings.PERDURA_WORKER_HEARTBEAT_SECONDS)
-    alive = WorkerHeartbeat.objects.filter(last_seen__gte=cutoff).count()
+    alive = WorkerHeartbeat.objects.filter(last_seen__gte=WorkerHeartbeat.alive_since(timezone.now())).count()
     return {"ok": alive > 0, "alive": alive}

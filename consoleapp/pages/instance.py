@@ -22,6 +22,7 @@ from consoleapp.templatetags.console import dom_id
 from orchestrations import services
 from orchestrations.access import roles
 from orchestrations.access.audit import Actor
+from orchestrations.engine.status import allows
 from orchestrations.models import HistoryEvent, Instance, SetAsideMessage
 from orchestrations.services import approvals, inspection
 from orchestrations.worker.failures import MAX_FAILED_ATTEMPTS
@@ -83,9 +84,9 @@ def instance_context(instance: Instance, user, *, since: int | None = None, exec
         "max_failed_attempts": MAX_FAILED_ATTEMPTS,
         "children_count": children.count(),
         "failure_text": json.dumps(instance.failure, ensure_ascii=False) if instance.failure else None,
-        "actions": (actions := _available_actions(instance, user)),
+        "actions": (actions := _available_actions(instance, may := _permitted_actions(user))),
         "has_actions": any(actions.values()),
-        "may": _permitted_actions(user),
+        "may": may,
         "live_url": live_url(
             "instance", [("id", instance.pk), ("since", str(oldest_shown)), ("execution", instance.execution_id)]
         ),
@@ -93,32 +94,15 @@ def instance_context(instance: Instance, user, *, since: int | None = None, exec
     }
 
 
-def _available_actions(instance: Instance, user) -> dict[str, bool]:
-    terminal = instance.is_terminal
-    status = instance.runtime_status
-    return {
-        "raise_event": not terminal and roles.can(user, "raise_event"),
-        "suspend": status in ("Running", "Pending") and roles.can(user, "suspend_instance"),
-        "resume": status == "Suspended" and roles.can(user, "resume_instance"),
-        "terminate": not terminal and roles.can(user, "terminate_instance"),
-        "rewind": status == "Failed" and roles.can(user, "rewind_instance"),
-        "restart": roles.can(user, "restart_instance"),
-        "purge": terminal and roles.can(user, "purge_instance"),
-    }
+def _available_actions(instance: Instance, permitted: dict[str, bool]) -> dict[str, bool]:
+    """The commands the page offers now: those the role allows that apply to the status."""
+    return {command: allowed and allows(instance.runtime_status, command) for command, allowed in permitted.items()}
 
 
 def _permitted_actions(user) -> dict[str, bool]:
-    """The actions the user's role allows whatever the status: their dialogs are on the page
+    """The commands the user's role allows whatever the status: their dialogs are on the page
     from the start, so that a button a live push shows has its dialog."""
-    return {
-        "raise_event": roles.can(user, "raise_event"),
-        "suspend": roles.can(user, "suspend_instance"),
-        "resume": roles.can(user, "resume_instance"),
-        "terminate": roles.can(user, "terminate_instance"),
-        "rewind": roles.can(user, "rewind_instance"),
-        "restart": roles.can(user, "restart_instance"),
-        "purge": roles.can(user, "purge_instance"),
-    }
+    return {command: roles.can(user, codename) for command, codename in roles.COMMAND_PERMISSIONS.items()}
 
 
 LIVE_INSTANCE_SECTIONS = (

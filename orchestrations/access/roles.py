@@ -53,6 +53,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ADMIN: ALL_PERMISSIONS,
 }
 
+#: The permission each command on an instance needs.
+COMMAND_PERMISSIONS: dict[str, str] = {
+    "raise_event": "raise_event",
+    "suspend": "suspend_instance",
+    "resume": "resume_instance",
+    "terminate": "terminate_instance",
+    "rewind": "rewind_instance",
+    "restart": "restart_instance",
+    "purge": "purge_instance",
+}
+
 #: Which approvals a role that may decide approvals decides.
 APPROVALS_DECIDED = {
     APPROVER: "those assigned to one of their other groups, or to none",

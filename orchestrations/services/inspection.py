@@ -594,5 +594,5 @@ class WorkerState:
 
 def workers(now: datetime | None = None) -> list[WorkerState]:
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=3 * settings.PERDURA_WORKER_HEARTBEAT_SECONDS)
+    cutoff = WorkerHeartbeat.alive_since(now)
     return [WorkerState(heartbeat, heartbeat.last_seen >= cutoff) for heartbeat in WorkerHeartbeat.objects.all()]

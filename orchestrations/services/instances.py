@@ -35,7 +35,7 @@ from orchestrations.engine.limits import (
     check_text,
 )
 from orchestrations.engine.serialization import loads
-from orchestrations.engine.status import TERMINAL_STATUSES
+from orchestrations.engine.status import TERMINAL_STATUSES, allows
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
 from orchestrations.services.common import (
     BadInputError,
@@ -200,7 +200,7 @@ def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None =
     are rewound too, and the orchestrator replays to where it was."""
     checked(check_reason, reason)
     instance = get_instance(instance_id, lock=True)
-    if instance.status != OrchestrationStatus.FAILED:
+    if not allows(instance.runtime_status, "rewind"):
         raise InvalidStateError(f"only a failed instance can be rewound; {instance_id!r} is {instance.runtime_status}")
     rows = list(HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence"))
     forget = {row.pk for row in _rows_to_forget(rows)}
@@ -317,7 +317,7 @@ def purge(instance_id: str, *, reason: str | None = None, actor: Actor | None = 
     checked(check_reason, reason)
     with transaction.atomic():
         instance = get_instance(instance_id, lock=True)
-        if not instance.is_terminal:
+        if not allows(instance.runtime_status, "purge"):
             raise InvalidStateError(
                 f"instance {instance_id!r} is {instance.runtime_status}; terminate it before purging it"
             )

@@ -22,7 +22,7 @@ from functions.models import Execution
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import HistoryEvent
-from orchestrations.models import LEASE_FREE_SQL, Instance, Message, WorkItem
+from orchestrations.models import Instance, Message, WorkItem
 from orchestrations.store import notices
 from orchestrations.store.bulk import (
     Statement,
@@ -38,6 +38,7 @@ from orchestrations.store.bulk import (
     update_statement,
 )
 from orchestrations.store.inbox import deliver, lock_instances
+from orchestrations.store.leases import LEASE_FREE_SQL, is_lease_free
 from orchestrations.store.rows import execution_of
 from orchestrations.worker.episodes import EpisodePlan, episode_targets, write_episodes
 from orchestrations.worker.failures import LeaseLostError
@@ -303,7 +304,7 @@ def _can_take_now(instance: Instance | None, item: WorkItem, now: datetime) -> b
         and instance.execution_id == item.execution_id
         and instance.status == OrchestrationStatus.RUNNING
         and (instance.next_message_at is None or instance.next_message_at > now)
-        and (instance.lease_expires_at is None or instance.lease_expires_at < now)
+        and is_lease_free(instance, now)
     )
 
 

@@ -32,7 +32,7 @@ from orchestrations.engine.events import EventType
 from orchestrations.engine.executor import Episode
 from orchestrations.engine.serialization import loads
 from orchestrations.engine.status import TERMINAL_STATUSES
-from orchestrations.models import LEASE_FREE_SQL, Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
+from orchestrations.models import Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
 from orchestrations.store import notices
 from orchestrations.store.bulk import (
     Statement,
@@ -50,6 +50,7 @@ from orchestrations.store.bulk import (
     update_statement,
 )
 from orchestrations.store.inbox import deliver
+from orchestrations.store.leases import LEASE_FREE_SQL
 from orchestrations.store.rows import execution_of, new_instance_row, replace_instance
 from orchestrations.store.wakeups import ACTIVITIES, notify_on_commit
 from orchestrations.worker.failures import (

@@ -14,12 +14,12 @@ import threading
 from datetime import datetime
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from entities.models import Entity
 from orchestrations.models import Approval, Instance, WorkerHeartbeat, WorkItem
 from orchestrations.store.approvals import settle
+from orchestrations.store.leases import lease_free
 from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, notify
 
 logger = logging.getLogger(__name__)
@@ -27,13 +27,13 @@ logger = logging.getLogger(__name__)
 
 def ready_queues() -> list[str]:
     now = timezone.now()
-    lease_free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    free = lease_free(now)
     ready = []
-    if Instance.objects.filter(lease_free, next_message_at__lte=now).exists():
+    if Instance.objects.filter(free, next_message_at__lte=now).exists():
         ready.append(ORCHESTRATIONS)
-    if WorkItem.objects.filter(lease_free, visible_at__lte=now).exists():
+    if WorkItem.objects.filter(free, visible_at__lte=now).exists():
         ready.append(ACTIVITIES)
-    if Entity.objects.filter(lease_free, next_message_at__lte=now).exists():
+    if Entity.objects.filter(free, next_message_at__lte=now).exists():
         ready.append(ENTITIES)
     return ready
 
