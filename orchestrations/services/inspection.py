@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Substr, TruncMinute
+from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from entities.models import Entity
@@ -27,6 +27,7 @@ from orchestrations.engine.http import HTTP_ACTIVITY_NAME
 from orchestrations.engine.tasks import Task, TimerTask
 from orchestrations.models import Approval, HistoryEvent, Instance, Message, WorkerHeartbeat, WorkItem
 from orchestrations.services import paging
+from orchestrations.services.queries import query_filter
 
 STATUSES = [status.value for status in OrchestrationStatus]
 
@@ -137,28 +138,10 @@ class InstanceFilter:
         return self.created_from, self.created_to
 
     def queryset(self, now: datetime | None = None) -> QuerySet[Instance]:
-        queryset = Instance.objects.all()
-        if self.statuses:
-            queryset = queryset.filter(runtime_status__in=self.statuses)
-        if self.name:
-            queryset = queryset.filter(name=self.name)
         created_from, created_to = self.created_range(now or timezone.now())
-        if created_from:
-            queryset = queryset.filter(created_at__gte=created_from)
-        if created_to:
-            queryset = queryset.filter(created_at__lte=created_to)
-        if self.instance_id_prefix:
-            # LIKE finds the candidates through the index; comparing the leading characters
-            # keeps the match case-sensitive on SQLite too, whose LIKE ignores case.
-            prefix = self.instance_id_prefix
-            queryset = (
-                queryset.filter(instance_id__startswith=prefix)
-                .alias(id_head=Substr("instance_id", 1, len(prefix)))
-                .filter(id_head=prefix)
-            )
-        if self.custom_status:
-            queryset = queryset.filter(custom_status__icontains=self.custom_status)
-        return queryset
+        return query_filter(
+            self.statuses, self.name, created_from, created_to, self.instance_id_prefix, self.custom_status
+        )
 
 
 def _getlist(query: Mapping[str, Any], key: str) -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q, Value
+from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Length, Substr
 
 from orchestrations.engine import (
@@ -102,7 +102,16 @@ def max_query_page_bytes() -> int:
     return 4 * settings.PERDURA_MAX_PAYLOAD_BYTES
 
 
-def query_filter(statuses, name, created_from, created_to, instance_id_prefix):
+def query_filter(
+    statuses: Iterable[str] | None,
+    name: str | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    instance_id_prefix: str | None,
+    custom_status: str | None = None,
+) -> QuerySet[Instance]:
+    """The instances matching every filter given: the one instance filter of the API, the CLI
+    and the console's list. An unknown status is BadInputError."""
     queryset = Instance.objects.all()
     if statuses:
         statuses = list(statuses)
@@ -126,6 +135,8 @@ def query_filter(statuses, name, created_from, created_to, instance_id_prefix):
             .alias(id_head=Substr("instance_id", 1, len(instance_id_prefix)))
             .filter(id_head=instance_id_prefix)
         )
+    if custom_status:
+        queryset = queryset.filter(custom_status__icontains=custom_status)
     return queryset
 
 
