@@ -69,16 +69,11 @@ MAX_MESSAGES_PER_EPISODE = 1000
 CONTROL_EVENTS = (EventType.EXECUTION_TERMINATED, EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED)
 
 
-def claim_instances(worker_id: str, limit: int, only: list[str] | None = None) -> list[str]:
-    """Lease up to ``limit`` instances with a ready message and no live lease (of ``only``, if
-    given) to this worker, those waiting longest first."""
+def claim_instances(worker_id: str, limit: int) -> list[str]:
+    """Lease up to ``limit`` instances with a ready message and no live lease to this worker,
+    those waiting longest first."""
     now = timezone.now()
     ready, ready_params = f"next_message_at <= %s AND {LEASE_FREE_SQL}", [db_time(now), db_time(now)]
-    if only is not None:
-        if not only:
-            return []
-        ready += f" AND instance_id {in_keys(keys_count(only))}"
-        ready_params += key_params(only)
     with transaction.atomic():
         claimed = claim_rows(
             Instance,
@@ -92,10 +87,10 @@ def claim_instances(worker_id: str, limit: int, only: list[str] | None = None) -
     return [instance.pk for instance in sorted(claimed, key=lambda instance: instance.next_message_at)]
 
 
-def process_orchestrations(worker_id: str, limit: int, only: list[str] | None = None) -> int:
-    """Claim up to ``limit`` instances with ready messages (of ``only``, if given), run an
-    episode of each and checkpoint them together."""
-    instance_ids = claim_instances(worker_id, limit, only)
+def process_orchestrations(worker_id: str, limit: int) -> int:
+    """Claim up to ``limit`` instances with ready messages, run an episode of each and
+    checkpoint them together."""
+    instance_ids = claim_instances(worker_id, limit)
     run_claimed(instance_ids, worker_id)
     return len(instance_ids)
 
@@ -235,17 +230,6 @@ def _commit_alone(plan: EpisodePlan, worker_id: str) -> bool:
         logger.exception("checkpoint of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
         retry_later(instance_id, worker_id, error)
     return False
-
-
-def run_episode(instance_id: str, worker_id: str) -> list[str]:
-    """Run one episode of a leased instance on its own; return the instances whose state it
-    changed (itself and any sub-orchestrations it started)."""
-    instance = Instance.objects.get(pk=instance_id)
-    if instance.lease_owner != worker_id:
-        raise LeaseLostError(instance_id)
-    plans = plan_episodes([instance_id], worker_id)
-    commit_episodes(plans, worker_id)
-    return [instance_id, *(child.pk for plan in plans for child in plan.children)]
 
 
 class EpisodePlan:
@@ -549,9 +533,6 @@ class EpisodePlan:
         self.fields["runtime_status"] = status.value
 
     # Writing it all.
-
-    def commit(self, worker_id: str) -> None:
-        commit_episodes([self], worker_id)
 
     # What the batch checkpoint reads.
 

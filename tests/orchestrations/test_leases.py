@@ -19,8 +19,9 @@ from orchestrations.worker.activities import LeaseKeeper, claim_work_items, comp
 from orchestrations.worker.episodes import (
     EpisodePlan,
     claim_instances,
+    commit_episodes,
     process_orchestrations,
-    run_episode,
+    run_claimed,
 )
 from orchestrations.worker.failures import LeaseLostError
 from orchestrations.worker.loop import drain_all
@@ -96,21 +97,21 @@ def test_a_checkpoint_releases_the_lease():
     instance_id = services.start("echo_orchestrator", 1)
     claim_instances("worker-a", 10)
 
-    run_episode(instance_id, "worker-a")
+    run_claimed([instance_id], "worker-a")
 
     instance = services.get(instance_id)
     assert (instance.lease_owner, instance.lease_expires_at) == (None, None)
     assert instance.runtime_status == "Running"
 
 
-def test_an_episode_by_a_worker_that_lost_its_lease_is_refused_and_commits_nothing():
+def test_an_episode_by_a_worker_that_lost_its_lease_is_refused_and_commits_nothing(caplog):
     instance_id = services.start("echo_orchestrator", 1)
     claim_instances("worker-a", 10)
     Instance.objects.filter(pk=instance_id).update(lease_owner="worker-b")
 
-    with pytest.raises(LeaseLostError):
-        run_episode(instance_id, "worker-a")
+    run_claimed([instance_id], "worker-a")
 
+    assert f"lost the lease on {instance_id}" in caplog.text
     assert_untouched(instance_id, lease_owner="worker-b")
 
 
@@ -124,7 +125,7 @@ def test_a_checkpoint_after_the_lease_was_taken_over_mid_episode_commits_nothing
     claim_instances("worker-b", 10)
 
     with pytest.raises(LeaseLostError):
-        episode.commit("worker-a")
+        commit_episodes([episode], "worker-a")
 
     assert_untouched(instance_id, lease_owner="worker-b")
 
@@ -137,7 +138,7 @@ def test_a_checkpoint_whose_messages_another_worker_consumed_commits_nothing():
     Message.objects.filter(instance_id=instance_id).delete()
 
     with pytest.raises(LeaseLostError):
-        episode.commit("worker-a")
+        commit_episodes([episode], "worker-a")
 
     assert not HistoryEvent.objects.exists()
     assert not WorkItem.objects.exists()
@@ -148,8 +149,8 @@ def test_the_worker_loop_carries_on_after_losing_a_lease(monkeypatch, caplog):
     lost = services.start("echo_orchestrator", 1, instance_id="lost")
     kept = services.start("echo_orchestrator", 2, instance_id="kept")
 
-    def claim_then_lose_one(worker_id, limit, only=None):
-        claimed = claim_instances(worker_id, limit, only)
+    def claim_then_lose_one(worker_id, limit):
+        claimed = claim_instances(worker_id, limit)
         Instance.objects.filter(pk=lost).update(lease_owner="someone-else")
         return claimed
 
