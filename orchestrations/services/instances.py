@@ -24,8 +24,6 @@ from orchestrations.engine import (
     validate_instance_id,
 )
 from orchestrations.engine import events as ev
-from orchestrations.engine.entities import held_locks
-from orchestrations.engine.events import EventType
 from orchestrations.engine.ids import InvalidInstanceIdError, new_instance_id
 from orchestrations.engine.limits import (
     MAX_EVENT_NAME_LENGTH,
@@ -34,6 +32,7 @@ from orchestrations.engine.limits import (
     check_reason,
     check_text,
 )
+from orchestrations.engine.rewind import OpenSubOrchestration, RewindPlan, RewindRefusedError, plan_rewind
 from orchestrations.engine.serialization import loads
 from orchestrations.engine.status import TERMINAL_STATUSES, allows
 from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
@@ -184,37 +183,27 @@ def _now() -> datetime:
 
 # Rewind.
 
-_FAILURES = {EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_FAILED}
-_SCHEDULING = {
-    EventType.TASK_SCHEDULED,
-    EventType.TIMER_CREATED,
-    EventType.SUB_ORCHESTRATION_CREATED,
-    EventType.EVENT_SENT,
-}
-
 
 @transaction.atomic
 def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None = None) -> None:
-    """Take a failed instance back to before its failure and carry on: the calls whose failure
-    ended it run again, calls still open when it failed are re-issued, failed sub-orchestrations
-    are rewound too, and the orchestrator replays to where it was."""
+    """Take a failed instance back to before its failure and carry on (engine/rewind.py says
+    what that means for its history): the calls whose failure ended it run again, calls still
+    open when it failed are re-issued, failed sub-orchestrations are rewound too, and the
+    orchestrator replays to where it was."""
     checked(check_reason, reason)
     instance = get_instance(instance_id, lock=True)
     if not allows(instance.runtime_status, "rewind"):
         raise InvalidStateError(f"only a failed instance can be rewound; {instance_id!r} is {instance.runtime_status}")
     rows = list(HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence"))
-    forget = {row.pk for row in _rows_to_forget(rows)}
-    kept = [row for row in rows if row.pk not in forget]
-    before_failure = rows[: min((i for i, row in enumerate(rows) if row.pk in forget), default=len(rows))]
-    if held_locks(row.to_engine() for row in before_failure):
-        raise InvalidStateError(
-            f"{instance_id!r} failed inside a critical section: its entity locks were released when it "
-            "failed, and a rewind would carry on as if it still held them; restart it instead"
-        )
-    HistoryEvent.objects.filter(pk__in=forget).delete()
+    try:
+        plan = plan_rewind([row.to_engine() for row in rows])
+    except RewindRefusedError as error:
+        raise InvalidStateError(f"{instance_id!r} {error}") from None
+    HistoryEvent.objects.filter(pk__in=[rows[position].pk for position in plan.forgotten]).delete()
+    kept = [row for position, row in enumerate(rows) if position not in plan.forgotten]
     _renumber(kept)
     now = _now()
-    messages = _reissue_open_calls(instance, kept, now)
+    messages = _reissue_open_calls(instance, plan, now)
     Instance.objects.filter(pk=instance_id).update(
         runtime_status=OrchestrationStatus.RUNNING,
         output=None,
@@ -238,72 +227,52 @@ def _renumber(rows: list[HistoryEvent]) -> None:
             row.save(update_fields=["sequence"])
 
 
-def _rows_to_forget(rows: list[HistoryEvent]) -> list[HistoryEvent]:
-    """The failed calls of the final episode, what the orchestrator did after the first of them,
-    and the completion event."""
-    last_start = max((i for i, row in enumerate(rows) if row.event_type == EventType.ORCHESTRATOR_STARTED), default=0)
-    forget = []
-    failure_seen = False
-    for row in rows[last_start:]:
-        if row.event_type in _FAILURES:
-            failure_seen = True
-            forget.append(row)
-        elif row.event_type == EventType.EXECUTION_COMPLETED or (failure_seen and row.event_type in _SCHEDULING):
-            forget.append(row)
-    return forget
-
-
-def _reissue_open_calls(instance: Instance, rows: list[HistoryEvent], now: datetime) -> list[Message]:
-    answered = {
-        row.task_id
-        for row in rows
-        if row.event_type in (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_COMPLETED, EventType.TIMER_FIRED)
-    }
-    messages: list[Message] = []
+def _reissue_open_calls(instance: Instance, plan: RewindPlan, now: datetime) -> list[Message]:
+    """Make the plan's open calls again: activities not waiting already get a work item, timers
+    their firing, sub-orchestrations what _resume_child says."""
     waiting_items = set(WorkItem.objects.filter(instance_id=instance.pk).values_list("task_id", flat=True))
-    for row in rows:
-        if row.task_id is None or row.task_id in answered:
-            continue
-        if row.event_type == EventType.TASK_SCHEDULED and row.task_id not in waiting_items:
-            WorkItem.objects.create(
-                instance_id=instance.pk,
-                execution_id=instance.execution_id,
-                task_id=row.task_id,
-                name=row.name,
-                input=row.data,
-                visible_at=now,
-            )
-        elif row.event_type == EventType.TIMER_CREATED:
-            fire_at = datetime.fromisoformat(row.details["fire_at"])
-            messages.append(
-                Message.for_event(
-                    instance.pk,
-                    ev.timer_fired(fire_at, row.task_id, fire_at),
-                    execution_id=instance.execution_id,
-                    visible_at=max(fire_at, now),
-                )
-            )
-        elif row.event_type == EventType.SUB_ORCHESTRATION_CREATED:
-            messages += _resume_child(instance, row, now)
+    WorkItem.objects.bulk_create(
+        WorkItem(
+            instance_id=instance.pk,
+            execution_id=instance.execution_id,
+            task_id=call.task_id,
+            name=call.name,
+            input=call.input,
+            visible_at=now,
+        )
+        for call in plan.activities
+        if call.task_id not in waiting_items
+    )
+    messages = [
+        Message.for_event(
+            instance.pk,
+            ev.timer_fired(timer.fire_at, timer.task_id, timer.fire_at),
+            execution_id=instance.execution_id,
+            visible_at=max(timer.fire_at, now),
+        )
+        for timer in plan.timers
+    ]
+    for call in plan.sub_orchestrations:
+        messages += _resume_child(instance, call, now)
     notify_on_commit(ACTIVITIES)
     return messages
 
 
-def _resume_child(parent: Instance, row: HistoryEvent, now: datetime) -> list[Message]:
+def _resume_child(parent: Instance, call: OpenSubOrchestration, now: datetime) -> list[Message]:
     """What a rewound parent needs from a sub-orchestration it is still waiting for: a failed
     child is rewound too; a finished one answers again; one that is gone or was terminated
     fails the call again (its parent would otherwise wait forever)."""
-    child_id = row.details.get("instance_id")
+    child_id = call.instance_id
     child = Instance.objects.filter(pk=child_id).first()
     if child is not None and child.status == OrchestrationStatus.FAILED:
         rewind(child.pk, "the parent orchestration was rewound")
         return []
     if child is not None and child.status == OrchestrationStatus.COMPLETED:
-        answer = ev.sub_orchestration_completed(now, row.task_id, child.output)
+        answer = ev.sub_orchestration_completed(now, call.task_id, child.output)
     elif child is None or child.is_terminal:
         why = "no longer exists" if child is None else f"ended {child.runtime_status}"
         failure = FailureDetails("SubOrchestrationEnded", f"the sub-orchestration {child_id!r} {why}")
-        answer = ev.sub_orchestration_failed(now, row.task_id, failure)
+        answer = ev.sub_orchestration_failed(now, call.task_id, failure)
     else:
         return []  # Still running: it answers when it finishes.
     return [Message.for_event(parent.pk, answer, execution_id=parent.execution_id)]
