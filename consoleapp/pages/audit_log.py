@@ -59,12 +59,6 @@ def _encode_audit_token(entry: AuditLogEntry) -> str:
     return paging.encode([entry.created_at, entry.pk])
 
 
-def _decode_audit_token(token: str | None) -> tuple[datetime, int] | None:
-    """The position after which to list; a token from elsewhere lists from the start."""
-    if not token:
-        return None
-    try:
-        created_at, pk = paging.decode(token, [datetime, int])
-    except paging.BadTokenError:
-        return None
-    return created_at, pk
+def _decode_audit_token(token: str | None) -> list | None:
+    """The position after which to list (created_at, pk)."""
+    return paging.decode_leniently(token, [datetime, int])

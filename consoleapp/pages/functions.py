@@ -95,15 +95,9 @@ def _encode_token(execution: Execution) -> str:
     return paging.encode([execution.started_at, execution.pk])
 
 
-def _decode_token(token: str | None) -> tuple[datetime, int] | None:
-    """The position after which to list; a token from elsewhere lists from the start."""
-    if not token:
-        return None
-    try:
-        started_at, pk = paging.decode(token, [datetime, int])
-    except paging.BadTokenError:
-        return None
-    return started_at, pk
+def _decode_token(token: str | None) -> list | None:
+    """The position after which to list (started_at, pk)."""
+    return paging.decode_leniently(token, [datetime, int])
 
 
 @login_required

@@ -41,6 +41,17 @@ def decode(token: str, kinds: Sequence[TokenValue]) -> list[Any]:
     return [_value(value, kind) for value, kind in zip(values, kinds, strict=True)]
 
 
+def decode_leniently(token: str | None, kinds: Sequence[TokenValue]) -> list[Any] | None:
+    """``decode``, for the console's pages, where a link from elsewhere (or no token) simply
+    lists from the start: None instead of BadTokenError."""
+    if not token:
+        return None
+    try:
+        return decode(token, kinds)
+    except BadTokenError:
+        return None
+
+
 def _value(value: Any, kind: TokenValue) -> Any:
     if kind is datetime and isinstance(value, str):
         try:
