@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from consoleapp import forms
 from consoleapp.pages.common import live_url, require_permission
 from orchestrations.access import apikeys, roles
 from orchestrations.access.audit import Actor
@@ -34,9 +35,11 @@ def _api_keys_context(**extra) -> dict:
 @login_required
 def create_api_key(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "manage_api_keys")
+    form = forms.ApiKeyForm(request.POST)
+    form.is_valid()  # Two optional texts: the key's rules are apikeys.create's, with its messages.
     try:
         api_key, plain_key = apikeys.create(
-            request.POST.get("name", ""), request.POST.get("role", ""), actor=Actor.for_user(request.user)
+            form.cleaned_data.get("name", ""), form.cleaned_data.get("role", ""), actor=Actor.for_user(request.user)
         )
     except apikeys.ApiKeyError as error:
         messages.error(request, str(error))

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from consoleapp import forms
 from consoleapp.pages.common import json_download, live_url, require_permission
 from orchestrations import services
 from orchestrations.access import roles
@@ -74,14 +75,14 @@ def render_inbox_live(user, csrf_token: str | None) -> str:
 @login_required
 def decide_approval(request: HttpRequest, approval_id: int) -> HttpResponse:
     require_permission(request.user, "decide_approval")
-    decision = request.POST.get("decision")
-    if decision not in ("approve", "reject"):
-        return HttpResponseBadRequest("decision must be approve or reject")
+    form = forms.DecisionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(forms.first_error(form))
     try:
         approval = approvals.decide(
             approval_id,
-            approved=decision == "approve",
-            comment=request.POST.get("comment", "").strip(),
+            approved=form.cleaned_data["decision"] == "approve",
+            comment=form.cleaned_data["comment"],
             user=request.user,
             actor=Actor.for_user(request.user),
         )
@@ -93,7 +94,7 @@ def decide_approval(request: HttpRequest, approval_id: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, f"{'Approved' if approval.status == 'approved' else 'Rejected'}: {approval.title}")
-    next_url = request.POST.get("next", "")
+    next_url = form.cleaned_data["next"]
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = reverse("approvals")
     return redirect(next_url)

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from consoleapp import forms
 from consoleapp.pages.common import json_download, live_url, require_permission
 from consoleapp.templatetags.console import dom_id
 from entities import services
@@ -22,7 +23,7 @@ from functions.registry import FunctionKind, registry
 from orchestrations.access.audit import Actor
 from orchestrations.engine import EntityId, InvalidEntityIdError
 from orchestrations.models import Message, SetAsideMessage
-from orchestrations.services import BadInputError, OrchestrationError, parse_json
+from orchestrations.services import BadInputError, OrchestrationError
 from orchestrations.worker.failures import MAX_FAILED_ATTEMPTS
 
 PAGE_SIZE = 50
@@ -136,15 +137,20 @@ def render_detail_live(entity_id: str, user, csrf_token: str | None) -> str:
 @login_required
 def signal(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "signal_entity")
-    name, key = request.POST.get("name", "").strip(), request.POST.get("key", "")
-    operation = request.POST.get("operation", "").strip()
+    form = forms.SignalForm(request.POST)
+    # Where to go back to, even from a refused form: from what was sent, as it was sent.
+    name, key = str(form["name"].value() or "").strip(), str(form["key"].value() or "")
+    back = _detail_url(name, key) if form["back"].value() == "detail" else reverse("entities")
+    if not form.is_valid():
+        messages.error(request, forms.first_error(form))
+        return redirect(back)
+    operation = form.cleaned_data["operation"]
     try:
-        entity_id = services.parse_entity_id(name, key)
-        payload = parse_json(request.POST.get("input") or "null", "the operation input")
-        services.signal(entity_id, operation, payload, actor=Actor.for_user(request.user))
+        entity_id = services.parse_entity_id(form.cleaned_data["name"], form.cleaned_data["key"])
+        services.signal(entity_id, operation, form.cleaned_data["input"], actor=Actor.for_user(request.user))
     except OrchestrationError as error:
         messages.error(request, str(error))
-        return redirect(_detail_url(name, key) if request.POST.get("back") == "detail" else reverse("entities"))
+        return redirect(back)
     messages.success(request, f"Signalled {operation!r} to {entity_id}.")
     return redirect(_detail_url(entity_id.name, entity_id.key))
 

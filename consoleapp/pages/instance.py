@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from consoleapp import forms
 from consoleapp.pages.common import json_download, live_url, require_permission
 from consoleapp.templatetags.console import dom_id
 from orchestrations import services
@@ -223,19 +224,22 @@ def _act(request: HttpRequest, instance: Instance, run: Callable[[Actor], str], 
     return redirect(then or reverse("instance", args=[instance.pk]))
 
 
-def _reason(request: HttpRequest) -> str | None:
-    return request.POST.get("reason", "").strip() or None
+def _refused(request: HttpRequest, instance: Instance, form: forms.Form) -> HttpResponse:
+    messages.error(request, forms.first_error(form))
+    return redirect("instance", instance.pk)
 
 
 @require_POST
 @login_required
 def raise_event(request: HttpRequest, instance_id: str) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id, "raise_event")
-    event_name = request.POST.get("event_name", "").strip()
+    form = forms.RaiseEventForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, instance, form)
+    event_name = form.cleaned_data["event_name"]
 
     def run(actor: Actor) -> str:
-        data = services.parse_json(request.POST.get("data") or "null", "the event data")
-        services.raise_event(instance.pk, event_name, data, reason=_reason(request), actor=actor)
+        services.raise_event(instance.pk, event_name, form.cleaned_data["data"], reason=form.reason_given, actor=actor)
         return f"Raised {event_name!r}."
 
     return _act(request, instance, run)
@@ -248,9 +252,12 @@ def _control_view(codename: str, command: Callable[..., None], done: str) -> Cal
     @login_required
     def view(request: HttpRequest, instance_id: str) -> HttpResponse:
         instance = _get_instance_for_user(request, instance_id, codename)
+        form = forms.ReasonForm(request.POST)
+        if not form.is_valid():
+            return _refused(request, instance, form)
 
         def run(actor: Actor) -> str:
-            command(instance.pk, _reason(request), actor=actor)
+            command(instance.pk, form.reason_given, actor=actor)
             return done
 
         return _act(request, instance, run)
@@ -268,10 +275,13 @@ rewind = _control_view("rewind_instance", services.rewind, "Rewound: the failed 
 @login_required
 def restart(request: HttpRequest, instance_id: str) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id, "restart_instance")
-    new_id = request.POST.get("new_instance_id") == "on"
+    form = forms.RestartForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, instance, form)
+    new_id = form.cleaned_data["new_instance_id"]
     try:
         restarted = services.restart(
-            instance.pk, new_instance_id=new_id, reason=_reason(request), actor=Actor.for_user(request.user)
+            instance.pk, new_instance_id=new_id, reason=form.reason_given, actor=Actor.for_user(request.user)
         )
     except services.OrchestrationError as error:
         messages.error(request, str(error))
@@ -284,9 +294,12 @@ def restart(request: HttpRequest, instance_id: str) -> HttpResponse:
 @login_required
 def purge(request: HttpRequest, instance_id: str) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id, "purge_instance")
+    form = forms.ReasonForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, instance, form)
 
     def run(actor: Actor) -> str:
-        services.purge(instance.pk, reason=_reason(request), actor=actor)
+        services.purge(instance.pk, reason=form.reason_given, actor=actor)
         return f"Purged {instance.pk}."
 
     return _act(request, instance, run, then=reverse("instances"))

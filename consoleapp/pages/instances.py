@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from consoleapp import forms
 from consoleapp.pages.common import live_url, require_permission
 from functions.registry import FunctionKind, registry
 from orchestrations import services
@@ -163,13 +164,17 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     """Act on the selected instances, or on every instance the filter matches. The first post
     answers with a confirmation stating the count; the action runs when that count comes back."""
     require_permission(request.user, "bulk_action")
-    action = BULK_ACTIONS.get(request.POST.get("action", ""))
+    form = forms.BulkActionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(forms.first_error(form))
+    action_key = form.cleaned_data["action"]
+    action = BULK_ACTIONS.get(action_key)
     if action is None:
         return HttpResponseBadRequest("choose one of: " + ", ".join(BULK_ACTIONS))
     require_permission(request.user, action.codename)
-    filter_query = request.POST.get("filter", "")
+    filter_query = form.cleaned_data["filter"]
     list_url = reverse("instances") + (f"?{filter_query}" if filter_query else "")
-    targets = _bulk_targets(request)
+    targets = _bulk_targets(form)
     if not targets:
         messages.warning(request, "No instances selected: tick some rows, or choose all matching instances.")
         return redirect(list_url)
@@ -180,18 +185,19 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
             "(`manage.py durable purge`) for mass purges.",
         )
         return redirect(list_url)
-    reason = request.POST.get("reason", "").strip()
-    if request.POST.get("confirmed_count") != str(len(targets)):
+    reason = form.cleaned_data["reason"]
+    confirmed_count = form.cleaned_data["confirmed_count"]
+    if confirmed_count != len(targets):
         context = {
             "action": action,
-            "action_key": request.POST["action"],
+            "action_key": action_key,
             "targets": targets,
             "preview": targets[:10],
-            "scope": request.POST.get("scope", "selected"),
+            "scope": form.cleaned_data["scope"] or "selected",
             "filter_query": filter_query,
             "reason": reason,
             "list_url": list_url,
-            "changed": bool(request.POST.get("confirmed_count")),
+            "changed": confirmed_count is not None,
             "live_url": live_url("nav"),
             "nav": "orchestrations",
         }
@@ -212,13 +218,13 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     return redirect(list_url)
 
 
-def _bulk_targets(request: HttpRequest) -> list[str]:
-    if request.POST.get("scope") == "filtered":
-        instance_filter, _ = InstanceFilter.from_query(QueryDict(request.POST.get("filter", "")))
+def _bulk_targets(form: forms.BulkActionForm) -> list[str]:
+    if form.cleaned_data["scope"] == "filtered":
+        instance_filter, _ = InstanceFilter.from_query(QueryDict(form.cleaned_data["filter"]))
         return list(
             instance_filter.queryset()
             .order_by("-created_at", "instance_id")
             .values_list("instance_id", flat=True)[: BULK_LIMIT + 1]
         )
-    selected = list(dict.fromkeys(request.POST.getlist("instance_ids")))
+    selected = form.cleaned_data["instance_ids"]
     return list(Instance.objects.filter(pk__in=selected).values_list("instance_id", flat=True))

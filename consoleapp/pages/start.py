@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from consoleapp import forms
 from consoleapp.pages.common import live_url, require_permission
 from functions.registry import FunctionKind, registry
 from orchestrations import services
@@ -34,20 +35,24 @@ def _start_context(**values) -> dict:
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "start_instance")
-    values = {key: request.POST.get(key, "").strip() for key in ("name", "instance_id", "version", "input")}
+    form = forms.StartForm(request.POST)
+    # What was typed goes back into the form if it is refused.
+    values = {name: str(form[name].value() or "").strip() for name in form.fields}
+    if not form.is_valid():
+        return _refused(request, values, forms.first_error(form), 400)
     try:
-        payload = services.parse_json(values["input"] or "null", "the input")
         instance_id = services.start(
-            values["name"],
-            payload,
-            instance_id=values["instance_id"] or None,
-            version=values["version"],
+            form.cleaned_data["name"],
+            form.cleaned_data["input"],
+            instance_id=form.cleaned_data["instance_id"] or None,
+            version=form.cleaned_data["version"],
             actor=Actor.for_user(request.user),
         )
     except services.OrchestrationError as error:
-        status = 403 if isinstance(error, services.NotAllowedError) else 400
-        return render(
-            request, "orchestrations/start.html", {**_start_context(**values), "error": str(error)}, status=status
-        )
-    messages.success(request, f"Started {values['name']}.")
+        return _refused(request, values, str(error), 403 if isinstance(error, services.NotAllowedError) else 400)
+    messages.success(request, f"Started {form.cleaned_data['name']}.")
     return redirect("instance", instance_id)
+
+
+def _refused(request: HttpRequest, values: dict[str, str], error: str, status: int) -> HttpResponse:
+    return render(request, "orchestrations/start.html", {**_start_context(**values), "error": error}, status=status)

@@ -6,13 +6,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from consoleapp import forms
 from consoleapp.pages.common import live_url, require_permission
 from orchestrations.access import audit, roles
 from orchestrations.access.audit import Actor
@@ -36,23 +35,13 @@ def users(request: HttpRequest) -> HttpResponse:
 @login_required
 def create_user(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "manage_users")
-    username = request.POST.get("username", "").strip()
-    password = request.POST.get("password", "")
-    chosen = [role for role in request.POST.getlist("roles") if role in roles.ROLES]
-    users_model = get_user_model()
-    if not username:
-        messages.error(request, "A user needs a username.")
+    form = forms.NewUserForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, forms.first_error(form))
         return redirect("users")
-    if users_model.objects.filter(username=username).exists():
-        messages.error(request, f"There is already a user called {username}.")
-        return redirect("users")
-    try:
-        validate_password(password, users_model(username=username))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("users")
+    username, chosen = form.cleaned_data["username"], form.cleaned_data["roles"]
     with transaction.atomic():
-        person = users_model.objects.create_user(username=username, password=password)
+        person = get_user_model().objects.create_user(username=username, password=form.cleaned_data["password"])
         person.groups.set(Group.objects.filter(name__in=chosen))
         audit.record(Actor.for_user(request.user), "create_user", "user", username, details={"roles": chosen})
     messages.success(request, f"Created {username} ({', '.join(chosen) or 'no role'}).")
@@ -64,7 +53,11 @@ def create_user(request: HttpRequest) -> HttpResponse:
 def set_user_roles(request: HttpRequest, user_id: int) -> HttpResponse:
     require_permission(request.user, "manage_users")
     person = get_object_or_404(get_user_model(), pk=user_id)
-    chosen = [role for role in request.POST.getlist("roles") if role in roles.ROLES]
+    form = forms.RolesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, forms.first_error(form))
+        return redirect("users")
+    chosen = form.cleaned_data["roles"]
     with transaction.atomic():
         kept = list(person.groups.exclude(name__in=roles.ROLES))  # Assignee groups stay as they are.
         person.groups.set([*kept, *Group.objects.filter(name__in=chosen)])
