@@ -31,7 +31,7 @@ from django.urls import reverse
 from bench.measure import Figure, chunks
 from orchestrations.engine import events as ev
 from orchestrations.engine.serialization import dumps
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 
 WORKLOAD = "W5"
 PAGE_SIZE = 50
@@ -212,11 +212,11 @@ def load_history(events: int) -> None:
         history_length=len(history),
     )
     rows = [
-        HistoryEvent.from_engine(HISTORY_INSTANCE_ID, execution_id, sequence, event)
+        HistoryRow.from_engine(HISTORY_INSTANCE_ID, execution_id, sequence, event)
         for sequence, event in enumerate(history)
     ]
     for batch in chunks(rows, 1000):
-        HistoryEvent.objects.bulk_create(batch)
+        HistoryRow.objects.bulk_create(batch)
 
 
 def analyze() -> None:
@@ -224,6 +224,6 @@ def analyze() -> None:
         if connection.vendor == "postgresql":
             # VACUUM cannot run inside a transaction (a test's, say): ANALYZE alone there.
             command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
-            cursor.execute(f"{command} {Instance._meta.db_table}, {HistoryEvent._meta.db_table}")
+            cursor.execute(f"{command} {Instance._meta.db_table}, {HistoryRow._meta.db_table}")
         else:
             cursor.execute("ANALYZE")

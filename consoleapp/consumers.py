@@ -89,7 +89,7 @@ class Changes:
         return self.everything or bool(self.instances or self.entities or self.approvals)
 
 
-class Page:
+class LivePage:
     """What one open page shows and how to render its live regions. Subclasses name the kinds
     of notice they care about; every page keeps the navigation's approvals badge current."""
 
@@ -115,21 +115,21 @@ class Page:
         return []
 
 
-class OverviewPage(Page):
+class LiveOverview(LivePage):
     refresh_seconds = 5.0
 
     def render_page(self, changes: Changes) -> list[str]:
         return [render_overview_live(self.user, self.csrf_token)]
 
 
-class WorkersPage(Page):
+class LiveWorkers(LivePage):
     refresh_seconds = 5.0
 
     def render_page(self, changes: Changes) -> list[str]:
         return [render_workers_live(self.user, self.csrf_token)]
 
 
-class InstanceListPage(Page):
+class LiveInstanceList(LivePage):
     def __init__(self, params: QueryDict, user, csrf_token: str | None) -> None:
         super().__init__(params, user, csrf_token)
         self.shown: list[str] | None = None
@@ -145,7 +145,7 @@ class InstanceListPage(Page):
         return frames
 
 
-class InstancePage(Page):
+class LiveInstance(LivePage):
     def __init__(self, params: QueryDict, user, csrf_token: str | None) -> None:
         super().__init__(params, user, csrf_token)
         self.instance_id = params.get("id", "")
@@ -170,12 +170,12 @@ class InstancePage(Page):
         return frames
 
 
-class InboxPage(Page):
+class LiveInbox(LivePage):
     def render_page(self, changes: Changes) -> list[str]:
         return [render_inbox_live(self.user, self.csrf_token)]
 
 
-class EntityListPage(Page):
+class LiveEntityList(LivePage):
     kinds = frozenset({notices.ENTITY})
 
     def render_page(self, changes: Changes) -> list[str]:
@@ -184,7 +184,7 @@ class EntityListPage(Page):
         return [render_list_live(self.params, self.user, self.csrf_token)]
 
 
-class EntityPage(Page):
+class LiveEntity(LivePage):
     def __init__(self, params: QueryDict, user, csrf_token: str | None) -> None:
         super().__init__(params, user, csrf_token)
         self.entity_id = params.get("id", "")
@@ -198,15 +198,15 @@ class EntityPage(Page):
         return [render_detail_live(self.entity_id, self.user, self.csrf_token)]
 
 
-PAGES: dict[str, type[Page]] = {
-    "overview": OverviewPage,
-    "workers": WorkersPage,
-    "list": InstanceListPage,
-    "instance": InstancePage,
-    "inbox": InboxPage,
-    "entities": EntityListPage,
-    "entity": EntityPage,
-    "nav": Page,
+PAGES: dict[str, type[LivePage]] = {
+    "overview": LiveOverview,
+    "workers": LiveWorkers,
+    "list": LiveInstanceList,
+    "instance": LiveInstance,
+    "inbox": LiveInbox,
+    "entities": LiveEntityList,
+    "entity": LiveEntity,
+    "nav": LivePage,
 }
 
 
@@ -233,7 +233,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.counted_user = user.pk
         params = QueryDict(self.scope.get("query_string", b"").decode("latin-1"))
         csrf_token = self.scope.get("cookies", {}).get(settings.CSRF_COOKIE_NAME)
-        self.page = PAGES.get(params.get("page", ""), Page)(params, user, csrf_token)
+        self.page = PAGES.get(params.get("page", ""), LivePage)(params, user, csrf_token)
         self.pending = Changes(everything=True)
         self.wakeup = asyncio.Event()
         self.interval = MIN_INTERVAL

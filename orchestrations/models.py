@@ -82,7 +82,9 @@ class Instance(models.Model):
         return (self.completed_at or timezone.now()) - self.created_at
 
 
-class HistoryEvent(models.Model):
+class HistoryRow(models.Model):
+    """One event of an instance's history, as stored (the engine's event is engine.HistoryEvent)."""
+
     instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH)
     execution_id = models.CharField(max_length=32)
     sequence = models.IntegerField()
@@ -104,7 +106,7 @@ class HistoryEvent(models.Model):
         return f"{self.instance_id}#{self.sequence} {self.event_type}"
 
     @classmethod
-    def from_engine(cls, instance_id: str, execution_id: str, sequence: int, event: EngineEvent) -> HistoryEvent:
+    def from_engine(cls, instance_id: str, execution_id: str, sequence: int, event: EngineEvent) -> HistoryRow:
         return cls(
             instance_id=instance_id,
             execution_id=execution_id,

@@ -24,7 +24,7 @@ from orchestrations import services
 from orchestrations.access import roles
 from orchestrations.access.audit import Actor
 from orchestrations.engine.status import allows
-from orchestrations.models import HistoryEvent, Instance, SetAsideMessage
+from orchestrations.models import HistoryRow, Instance, SetAsideMessage
 from orchestrations.services import approvals, inspection
 from orchestrations.worker.failures import MAX_FAILED_ATTEMPTS
 
@@ -56,7 +56,7 @@ def instance_context(instance: Instance, user, *, since: int | None = None, exec
     """Everything the instance page shows. The history shows the newest events; ``since`` (for
     live pushes) keeps every event from that sequence number on, so that rows pushed while the
     page is open join the ones it loaded."""
-    history_rows = HistoryEvent.objects.filter(instance_id=instance.pk)
+    history_rows = HistoryRow.objects.filter(instance_id=instance.pk)
     reset = execution_id is not None and execution_id != instance.execution_id
     if since is None or reset:
         latest = list(history_rows.order_by("-sequence")[:HISTORY_PAGE_SIZE])
@@ -151,7 +151,7 @@ def instance_history(request: HttpRequest, instance_id: str) -> HttpResponse:
     except ValueError:
         return HttpResponseBadRequest("before must be a sequence number")
     rows = list(
-        HistoryEvent.objects.filter(instance_id=instance.pk, sequence__lt=before).order_by("-sequence")[
+        HistoryRow.objects.filter(instance_id=instance.pk, sequence__lt=before).order_by("-sequence")[
             :HISTORY_PAGE_SIZE
         ]
     )
@@ -170,7 +170,7 @@ def history_event(request: HttpRequest, instance_id: str, event_id: int) -> Http
     """One history event in full: its payload and details, loaded when a row is opened. By
     row id rather than sequence number, which a rewind renumbers."""
     instance = _get_instance_for_user(request, instance_id)
-    event = HistoryEvent.objects.filter(instance_id=instance.pk, pk=event_id).first()
+    event = HistoryRow.objects.filter(instance_id=instance.pk, pk=event_id).first()
     if event is None:
         raise Http404("no such history event")
     return render(request, "orchestrations/instance.html#history-event", {"event": event, "instance": instance})
@@ -204,7 +204,7 @@ EVENT_DOWNLOADS = {
 def history_event_download(request: HttpRequest, instance_id: str, event_id: int, part: str) -> HttpResponse:
     """One history event's payload or details, whole, for the page that shows them cut."""
     instance = _get_instance_for_user(request, instance_id)
-    event = HistoryEvent.objects.filter(instance_id=instance.pk, pk=event_id).first()
+    event = HistoryRow.objects.filter(instance_id=instance.pk, pk=event_id).first()
     if event is None or part not in EVENT_DOWNLOADS:
         raise Http404("no such history event")
     return json_download(EVENT_DOWNLOADS[part](event), f"{instance.pk}-event-{event.sequence}-{part}.json")

@@ -27,46 +27,46 @@ from orchestrations.engine.tasks import (
 )
 
 if TYPE_CHECKING:
-    from orchestrations.engine.executor import Episode
+    from orchestrations.engine.executor import Replay
 
 
 class OrchestrationContext:
-    def __init__(self, episode: Episode) -> None:
-        self._episode = episode
+    def __init__(self, replay: Replay) -> None:
+        self._replay = replay
 
     # What the orchestrator can read.
 
     @property
     def instance_id(self) -> str:
-        return self._episode.instance_id
+        return self._replay.instance_id
 
     @property
     def parent_instance_id(self) -> str | None:
-        return self._episode.parent_instance_id
+        return self._replay.parent_instance_id
 
     @property
     def function_name(self) -> str | None:
-        return self._episode.name
+        return self._replay.name
 
     @property
     def version(self) -> str | None:
-        return self._episode.version
+        return self._replay.version
 
     @property
     def is_replaying(self) -> bool:
-        return self._episode.is_replaying
+        return self._replay.is_replaying
 
     @property
     def current_utc_datetime(self) -> datetime:
         """The episode's time, recorded in history: the same on every replay."""
-        return self._episode.current_utc_datetime
+        return self._replay.current_utc_datetime
 
     def get_input(self) -> Any:
-        return loads(self._episode.input)
+        return loads(self._replay.input)
 
     def new_uuid(self) -> str:
         """A UUID derived from the instance id and the episode's time: the same on every replay."""
-        return self._episode.next_uuid()
+        return self._replay.next_uuid()
 
     # Durable calls.
 
@@ -75,7 +75,7 @@ class OrchestrationContext:
 
     def call_activity_with_retry(self, name: str, retry_options: RetryOptions, input_: Any = None) -> Task:
         _check_retry_options(retry_options)
-        return RetryableTask(self._episode, retry_options, lambda: self._schedule_activity(name, input_))
+        return RetryableTask(self._replay, retry_options, lambda: self._schedule_activity(name, input_))
 
     def call_sub_orchestrator(self, name: str, input_: Any = None, instance_id: str | None = None) -> Task:
         child_id = self._child_instance_id(instance_id)
@@ -89,7 +89,7 @@ class OrchestrationContext:
         # attempt gets its own "{instance_id}:{task_id}", as in the Durable Task Framework.
         child_id = self._child_instance_id(instance_id)
         return RetryableTask(
-            self._episode, retry_options, lambda: self._schedule_sub_orchestration(name, input_, child_id)
+            self._replay, retry_options, lambda: self._schedule_sub_orchestration(name, input_, child_id)
         )
 
     def create_timer(self, fire_at: datetime | timedelta) -> TimerTask:
@@ -100,12 +100,12 @@ class OrchestrationContext:
             raise TypeError(f"create_timer takes a datetime or a timedelta, not {type(fire_at).__name__}")
         if fire_at.tzinfo is None:
             raise ValueError("create_timer needs an aware datetime; use ctx.current_utc_datetime + timedelta(...)")
-        return self._episode.create_timer(fire_at)
+        return self._replay.create_timer(fire_at)
 
     def wait_for_external_event(self, name: str) -> Task:
         """Wait for an event raised to this instance; events raised before the wait are kept, in order."""
         check_name(name, "an event name", MAX_EVENT_NAME_LENGTH)
-        return self._episode.wait_for_event(name)
+        return self._replay.wait_for_event(name)
 
     def task_all(self, activities: Sequence[Task]) -> Task:
         return WhenAllTask(activities)
@@ -118,7 +118,7 @@ class OrchestrationContext:
         validate_instance_id(instance_id)
         check_name(event_name, "an event name", MAX_EVENT_NAME_LENGTH)
         payload = dumps(data, "the event data")
-        self._episode.schedule(lambda task_id: act.SendEvent(task_id, instance_id, event_name, payload), None)
+        self._replay.schedule(lambda task_id: act.SendEvent(task_id, instance_id, event_name, payload), None)
 
     def call_http(
         self,
@@ -143,7 +143,7 @@ class OrchestrationContext:
             "headers": dict(headers or {}),
             "asynchronous_patterns": asynchronous_patterns,
         }
-        return HttpTask(self._episode, request, self._episode.http_poll_seconds)
+        return HttpTask(self._replay, request, self._replay.http_poll_seconds)
 
     # People.
 
@@ -168,7 +168,7 @@ class OrchestrationContext:
         payload = dumps(details, f"the details of approval {name!r}")
         deadline = self.current_utc_datetime + timeout if timeout is not None else None
         task = CompletableTask(-1, f"Approval {name!r}")
-        self._episode.schedule(
+        self._replay.schedule(
             lambda task_id: act.RequestApproval(task_id, name, title or name, groups, payload, deadline), task
         )
         return task
@@ -180,7 +180,7 @@ class OrchestrationContext:
         entity = str(EntityId.parse(entity_id))
         check_name(operation_name, "an operation name", MAX_EVENT_NAME_LENGTH)
         payload = dumps(operation_input, f"the input of {entity}.{operation_name}")
-        return self._episode.call_entity(entity, operation_name, payload)
+        return self._replay.call_entity(entity, operation_name, payload)
 
     def signal_entity(
         self,
@@ -193,7 +193,7 @@ class OrchestrationContext:
         entity = str(EntityId.parse(entity_id))
         check_name(operation_name, "an operation name", MAX_EVENT_NAME_LENGTH)
         payload = dumps(operation_input, f"the input of {entity}.{operation_name}")
-        self._episode.signal_entity(entity, operation_name, payload, scheduled_time)
+        self._replay.signal_entity(entity, operation_name, payload, scheduled_time)
 
     def lock_entities(self, *entity_ids: EntityId | str | Iterable[EntityId | str]) -> Task:
         """Lock entities for a critical section: ``with (yield ctx.lock_entities(a, b)):``.
@@ -204,20 +204,20 @@ class OrchestrationContext:
                 flattened.append(entity_id)
             else:
                 flattened.extend(entity_id)
-        return self._episode.lock_entities(canonical_lock_order(flattened))
+        return self._replay.lock_entities(canonical_lock_order(flattened))
 
     @property
     def is_locked(self) -> bool:
         """Whether the orchestration is inside a critical section."""
-        return self._episode.locks.in_critical_section
+        return self._replay.locks.in_critical_section
 
     def continue_as_new(self, input_: Any = None, save_events: bool = False) -> None:
         """Restart this instance with ``input_`` and a fresh history once the orchestrator returns;
         with ``save_events``, events raised but not yet waited for are kept for the next execution."""
-        self._episode.continue_as_new(input_, save_events)
+        self._replay.continue_as_new(input_, save_events)
 
     def set_custom_status(self, status: Any) -> None:
-        self._episode.set_custom_status(status)
+        self._replay.set_custom_status(status)
 
     # Helpers.
 
@@ -225,12 +225,12 @@ class OrchestrationContext:
         check_name(name, "an activity name")
         payload = dumps(input_, f"the input of activity {name!r}")
         task = CompletableTask(-1, f"Activity {name!r}")
-        self._episode.schedule(lambda task_id: act.ScheduleActivity(task_id, name, payload), task)
+        self._replay.schedule(lambda task_id: act.ScheduleActivity(task_id, name, payload), task)
         return task
 
     def _schedule_sub_orchestration(self, name: str, input_: Any, instance_id: str | None) -> CompletableTask:
         check_name(name, "an orchestrator name")
-        self._episode.locks.check_can_start_sub_orchestration()
+        self._replay.locks.check_can_start_sub_orchestration()
         payload = dumps(input_, f"the input of sub-orchestration {name!r}")
         task = CompletableTask(-1, f"Sub-orchestration {name!r}")
 
@@ -239,7 +239,7 @@ class OrchestrationContext:
             child_id = instance_id or validate_instance_id(f"{self.instance_id}:{task_id}")
             return act.CreateSubOrchestration(task_id, name, child_id, payload, self.version)
 
-        self._episode.schedule(make_action, task)
+        self._replay.schedule(make_action, task)
         return task
 
     def _child_instance_id(self, instance_id: str | None) -> str | None:

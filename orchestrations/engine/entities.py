@@ -18,7 +18,7 @@ from orchestrations.engine.failures import OrchestrationStateError
 from orchestrations.engine.limits import MAX_ENTITY_ID_LENGTH, LimitError, check_name, check_text
 
 if TYPE_CHECKING:
-    from orchestrations.engine.executor import Episode
+    from orchestrations.engine.executor import Replay
 
 
 class InvalidEntityIdError(ValueError):
@@ -87,8 +87,8 @@ class CriticalSection:
 class LockState:
     """The orchestration's locks during one replay, and the checks the rules need."""
 
-    def __init__(self, episode: Episode) -> None:
-        self._episode = episode
+    def __init__(self, replay: Replay) -> None:
+        self._replay = replay
         self.held: tuple[str, ...] = ()
         self.requested: tuple[str, ...] = ()
         self.calls_in_flight: set[str] = set()
@@ -130,7 +130,7 @@ class LockState:
             return  # Released already (a second exit, or the orchestration released by hand).
         self.held = ()
         self.calls_in_flight.clear()
-        self._episode.release_locks(entity_ids)
+        self._replay.release_locks(entity_ids)
 
 
 def canonical_lock_order(entity_ids: Iterable[str | EntityId]) -> tuple[str, ...]:

@@ -64,7 +64,7 @@ def execute(
 ) -> EpisodeResult:
     """Run one episode of ``orchestrator``. ``new_events`` must start with OrchestratorStarted."""
     _check_new_events(new_events)
-    return Episode(orchestrator, instance_id, http_poll_seconds).run(past_events, new_events)
+    return Replay(orchestrator, instance_id, http_poll_seconds).run(past_events, new_events)
 
 
 def _check_new_events(new_events: Sequence[HistoryEvent]) -> None:
@@ -72,7 +72,7 @@ def _check_new_events(new_events: Sequence[HistoryEvent]) -> None:
         raise ValueError("an episode's new events must start with OrchestratorStarted")
 
 
-class Episode:
+class Replay:
     """The state of one replay. The context and the tasks reach it through a narrow API:
     ``schedule``, ``create_timer``, ``call_builtin_http``, ``wait_for_event``, ``next_uuid``,
     ``set_custom_status`` and ``continue_as_new``."""
@@ -413,27 +413,27 @@ class Episode:
         self._continue_as_new = (dumps(new_input, "the new input"), save_events)
 
 
-_HANDLERS: dict[EventType, Callable[[Episode, HistoryEvent], None]] = {
-    EventType.ORCHESTRATOR_STARTED: Episode._on_orchestrator_started,
-    EventType.EXECUTION_STARTED: Episode._on_execution_started,
-    EventType.TASK_SCHEDULED: Episode._on_scheduling_event,
-    EventType.TIMER_CREATED: Episode._on_scheduling_event,
-    EventType.SUB_ORCHESTRATION_CREATED: Episode._on_scheduling_event,
-    EventType.EVENT_SENT: Episode._on_scheduling_event,
-    EventType.TASK_COMPLETED: Episode._on_task_completed,
-    EventType.SUB_ORCHESTRATION_COMPLETED: Episode._on_task_completed,
-    EventType.TASK_FAILED: Episode._on_task_failed,
-    EventType.SUB_ORCHESTRATION_FAILED: Episode._on_task_failed,
-    EventType.TIMER_FIRED: Episode._on_timer_fired,
-    EventType.EVENT_RAISED: Episode._on_event_raised,
-    EventType.ENTITY_OPERATION_CALLED: Episode._on_scheduling_event,
-    EventType.ENTITY_OPERATION_SIGNALED: Episode._on_scheduling_event,
-    EventType.ENTITY_LOCK_REQUESTED: Episode._on_scheduling_event,
-    EventType.ENTITY_UNLOCK_SENT: Episode._on_scheduling_event,
-    EventType.ENTITY_OPERATION_COMPLETED: Episode._on_entity_call_answered,
-    EventType.ENTITY_OPERATION_FAILED: Episode._on_entity_call_answered,
-    EventType.ENTITY_LOCK_GRANTED: Episode._on_lock_granted,
-    EventType.APPROVAL_REQUESTED: Episode._on_scheduling_event,
-    EventType.APPROVAL_DECIDED: Episode._on_task_completed,
+_HANDLERS: dict[EventType, Callable[[Replay, HistoryEvent], None]] = {
+    EventType.ORCHESTRATOR_STARTED: Replay._on_orchestrator_started,
+    EventType.EXECUTION_STARTED: Replay._on_execution_started,
+    EventType.TASK_SCHEDULED: Replay._on_scheduling_event,
+    EventType.TIMER_CREATED: Replay._on_scheduling_event,
+    EventType.SUB_ORCHESTRATION_CREATED: Replay._on_scheduling_event,
+    EventType.EVENT_SENT: Replay._on_scheduling_event,
+    EventType.TASK_COMPLETED: Replay._on_task_completed,
+    EventType.SUB_ORCHESTRATION_COMPLETED: Replay._on_task_completed,
+    EventType.TASK_FAILED: Replay._on_task_failed,
+    EventType.SUB_ORCHESTRATION_FAILED: Replay._on_task_failed,
+    EventType.TIMER_FIRED: Replay._on_timer_fired,
+    EventType.EVENT_RAISED: Replay._on_event_raised,
+    EventType.ENTITY_OPERATION_CALLED: Replay._on_scheduling_event,
+    EventType.ENTITY_OPERATION_SIGNALED: Replay._on_scheduling_event,
+    EventType.ENTITY_LOCK_REQUESTED: Replay._on_scheduling_event,
+    EventType.ENTITY_UNLOCK_SENT: Replay._on_scheduling_event,
+    EventType.ENTITY_OPERATION_COMPLETED: Replay._on_entity_call_answered,
+    EventType.ENTITY_OPERATION_FAILED: Replay._on_entity_call_answered,
+    EventType.ENTITY_LOCK_GRANTED: Replay._on_lock_granted,
+    EventType.APPROVAL_REQUESTED: Replay._on_scheduling_event,
+    EventType.APPROVAL_DECIDED: Replay._on_task_completed,
     # Suspension, resumption and rewinding are handled by the worker; replay passes them by.
 }

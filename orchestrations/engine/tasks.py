@@ -10,7 +10,7 @@ from orchestrations.engine.failures import FailureDetails, TaskFailedError
 from orchestrations.engine.http import DurableHttpResponse
 
 if TYPE_CHECKING:
-    from orchestrations.engine.executor import Episode
+    from orchestrations.engine.executor import Replay
     from orchestrations.engine.retry import RetryOptions
 
 
@@ -145,9 +145,9 @@ class ChainTask(CompositeTask):
     """A task that makes its durable calls one after another, deciding each next call from
     the outcome of the previous one."""
 
-    def __init__(self, episode: Episode) -> None:
+    def __init__(self, replay: Replay) -> None:
         super().__init__([])
-        self._episode = episode
+        self._replay = replay
         self._waiting_for_timer = False
 
     def _watch(self, child: Task) -> None:
@@ -164,12 +164,12 @@ class RetryableTask(ChainTask):
     timer waits out the back-off. All of it is recorded in history, so replay repeats it.
     """
 
-    def __init__(self, episode: Episode, options: RetryOptions, schedule_attempt: Callable[[], Task]) -> None:
-        super().__init__(episode)
+    def __init__(self, replay: Replay, options: RetryOptions, schedule_attempt: Callable[[], Task]) -> None:
+        super().__init__(replay)
         self._options = options
         self._schedule_attempt = schedule_attempt
         self._attempt = 1
-        self._first_attempt_at = episode.current_utc_datetime
+        self._first_attempt_at = replay.current_utc_datetime
         self._watch(schedule_attempt())
 
     def on_child_completed(self, child: Task) -> None:
@@ -184,7 +184,7 @@ class RetryableTask(ChainTask):
 
     def _on_attempt_failed(self, error: BaseException) -> None:
         details = error.details if isinstance(error, TaskFailedError) else None
-        now = self._episode.current_utc_datetime
+        now = self._replay.current_utc_datetime
         delay = self._options.delay_before_attempt(self._attempt + 1)
         if (
             self._attempt >= self._options.max_number_of_attempts
@@ -194,19 +194,19 @@ class RetryableTask(ChainTask):
             self.fail(error)
             return
         self._waiting_for_timer = True
-        self._watch(self._episode.create_timer(now + delay))
+        self._watch(self._replay.create_timer(now + delay))
 
 
 class HttpTask(ChainTask):
     """``call_http``: one HTTP request as a built-in activity, then, while the answer is
     202 Accepted with a Location header, a durable timer and a GET of that location."""
 
-    def __init__(self, episode: Episode, request: dict[str, Any], default_poll_seconds: float) -> None:
-        super().__init__(episode)
+    def __init__(self, replay: Replay, request: dict[str, Any], default_poll_seconds: float) -> None:
+        super().__init__(replay)
         self._request = request
         self._default_poll_seconds = default_poll_seconds
         self._location: str | None = None
-        self._watch(episode.call_builtin_http(request))
+        self._watch(replay.call_builtin_http(request))
 
     def on_child_completed(self, child: Task) -> None:
         if child.is_faulted:
@@ -215,7 +215,7 @@ class HttpTask(ChainTask):
         if self._waiting_for_timer:
             self._waiting_for_timer = False
             poll = {"method": "GET", "uri": self._location, "headers": self._request.get("headers") or {}}
-            self._watch(self._episode.call_builtin_http(poll))
+            self._watch(self._replay.call_builtin_http(poll))
             return
         try:
             response = DurableHttpResponse.from_dict(child.result)
@@ -229,6 +229,6 @@ class HttpTask(ChainTask):
             self._location = location
             self._waiting_for_timer = True
             delay = timedelta(seconds=response.retry_after_seconds(self._default_poll_seconds))
-            self._watch(self._episode.create_timer(self._episode.current_utc_datetime + delay))
+            self._watch(self._replay.create_timer(self._replay.current_utc_datetime + delay))
             return
         self.complete(response)

@@ -26,7 +26,7 @@ from orchestrations.services.instances import (
     suspend,
     terminate,
 )
-from orchestrations.services.queries import Page, get, history, query, wait_for_completion
+from orchestrations.services.queries import QueryPage, get, history, query, wait_for_completion
 
 __all__ = [
     "BadInputError",
@@ -36,7 +36,7 @@ __all__ = [
     "InvalidStateError",
     "NotAllowedError",
     "OrchestrationError",
-    "Page",
+    "QueryPage",
     "checked",
     "get",
     "history",

@@ -25,7 +25,7 @@ from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType
 from orchestrations.engine.http import HTTP_ACTIVITY_NAME
 from orchestrations.engine.tasks import Task, TimerTask
-from orchestrations.models import Approval, HistoryEvent, Instance, Message, WorkerHeartbeat, WorkItem
+from orchestrations.models import Approval, HistoryRow, Instance, Message, WorkerHeartbeat, WorkItem
 from orchestrations.services import paging
 from orchestrations.services.queries import query_filter
 
@@ -169,7 +169,7 @@ def _datetime_local(value: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class InstancePage:
+class ListPage:
     instances: list[Instance]
     next_token: str | None
     previous_token: str | None
@@ -177,7 +177,7 @@ class InstancePage:
 
 def list_instances(
     instance_filter: InstanceFilter, *, page_size: int = 50, after: str | None = None, before: str | None = None
-) -> InstancePage:
+) -> ListPage:
     """One page of instances in the filter's sort order. ``after`` and ``before`` are tokens
     naming the last (first) row of a neighbouring page: keyset paging, as fast on the
     thousandth page as on the first."""
@@ -190,13 +190,13 @@ def list_instances(
         more_before = len(rows) > page_size
         rows = list(reversed(rows[:page_size]))
         previous_token = encode_token(rows[0], keys) if more_before and rows else None
-        return InstancePage(rows, encode_token(rows[-1], keys) if rows else None, previous_token)
+        return ListPage(rows, encode_token(rows[-1], keys) if rows else None, previous_token)
     if after:
         queryset = queryset.filter(_beyond(keys, decode_token(after, keys)))
     rows = list(queryset.order_by(*_ordering(keys))[: page_size + 1])
     next_token = encode_token(rows[page_size - 1], keys) if len(rows) > page_size else None
     rows = rows[:page_size]
-    return InstancePage(rows, next_token, encode_token(rows[0], keys) if after and rows else None)
+    return ListPage(rows, next_token, encode_token(rows[0], keys) if after and rows else None)
 
 
 def _ordering(keys: Iterable[tuple[str, bool]]) -> list[str]:
@@ -288,13 +288,13 @@ _ANSWERS = {
 }
 
 
-def waiting_for(instance: Instance, rows: list[HistoryEvent] | None = None) -> Waiting:
+def waiting_for(instance: Instance, rows: list[HistoryRow] | None = None) -> Waiting:
     """Open calls from the history; event names by replaying the orchestrator (which also
     tells a cancelled timer from one still waited for); approvals and entity locks from
     their tables."""
     if instance.is_terminal:
         return Waiting([], [], [], [], 0)
-    rows = rows if rows is not None else list(HistoryEvent.objects.filter(instance_id=instance.pk).order_by("sequence"))
+    rows = rows if rows is not None else list(HistoryRow.objects.filter(instance_id=instance.pk).order_by("sequence"))
     replayed = replay_waits(instance, rows)
     calls = [
         replace(call, cancelled=True)
@@ -312,7 +312,7 @@ def waiting_for(instance: Instance, rows: list[HistoryEvent] | None = None) -> W
     return Waiting(replayed.events if replayed else None, calls, approvals, locks, inbox)
 
 
-def _open_calls(rows: Iterable[HistoryEvent]) -> list[PendingCall]:
+def _open_calls(rows: Iterable[HistoryRow]) -> list[PendingCall]:
     open_calls: dict[int, PendingCall] = {}
     for row in rows:
         kind = _SCHEDULED_KIND.get(row.event_type)
@@ -323,7 +323,7 @@ def _open_calls(rows: Iterable[HistoryEvent]) -> list[PendingCall]:
     return sorted(open_calls.values(), key=lambda call: call.task_id)
 
 
-def _pending_call(kind: str, row: HistoryEvent) -> PendingCall:
+def _pending_call(kind: str, row: HistoryRow) -> PendingCall:
     details = row.details or {}
     name = row.name or ""
     if kind == "activity" and name == HTTP_ACTIVITY_NAME:
@@ -372,7 +372,7 @@ _replay_cache: OrderedDict[tuple, ReplayedWaits | None] = OrderedDict()
 _replay_cache_lock = threading.Lock()
 
 
-def replay_waits(instance: Instance, rows: list[HistoryEvent]) -> ReplayedWaits | None:
+def replay_waits(instance: Instance, rows: list[HistoryRow]) -> ReplayedWaits | None:
     """Replay the orchestrator over its history (no I/O: the engine is pure) to learn which
     external events it waits for, as nothing in history records a wait. None if the
     orchestrator is not registered in this process or cannot be replayed."""
@@ -389,7 +389,7 @@ def replay_waits(instance: Instance, rows: list[HistoryEvent]) -> ReplayedWaits 
     return result
 
 
-def _replay(instance: Instance, rows: list[HistoryEvent]) -> ReplayedWaits | None:
+def _replay(instance: Instance, rows: list[HistoryRow]) -> ReplayedWaits | None:
     if not rows or len(rows) > REPLAY_EVENT_LIMIT:
         return None
     try:
@@ -454,7 +454,7 @@ class Timeline:
 TIMELINE_SPAN_LIMIT = 300
 
 
-def timeline(instance: Instance, rows: Iterable[HistoryEvent], now: datetime | None = None) -> Timeline:
+def timeline(instance: Instance, rows: Iterable[HistoryRow], now: datetime | None = None) -> Timeline:
     """The instance's durable calls as bars on one time axis, from its start to its end (or now)."""
     now = now or timezone.now()
     spans: dict[int, Span] = {}

@@ -35,7 +35,7 @@ from orchestrations.engine.limits import (
 from orchestrations.engine.rewind import OpenSubOrchestration, RewindPlan, RewindRefusedError, plan_rewind
 from orchestrations.engine.serialization import loads
 from orchestrations.engine.status import TERMINAL_STATUSES, allows
-from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
+from orchestrations.models import HistoryRow, Instance, Message, WorkItem
 from orchestrations.services.common import (
     BadInputError,
     InstanceExistsError,
@@ -194,12 +194,12 @@ def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None =
     instance = get_instance(instance_id, lock=True)
     if not allows(instance.runtime_status, "rewind"):
         raise InvalidStateError(f"only a failed instance can be rewound; {instance_id!r} is {instance.runtime_status}")
-    rows = list(HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence"))
+    rows = list(HistoryRow.objects.filter(instance_id=instance_id).order_by("sequence"))
     try:
         plan = plan_rewind([row.to_engine() for row in rows])
     except RewindRefusedError as error:
         raise InvalidStateError(f"{instance_id!r} {error}") from None
-    HistoryEvent.objects.filter(pk__in=[rows[position].pk for position in plan.forgotten]).delete()
+    HistoryRow.objects.filter(pk__in=[rows[position].pk for position in plan.forgotten]).delete()
     kept = [row for position, row in enumerate(rows) if position not in plan.forgotten]
     _renumber(kept)
     now = _now()
@@ -218,7 +218,7 @@ def rewind(instance_id: str, reason: str | None = None, *, actor: Actor | None =
     notices.publish_on_commit(notices.INSTANCE, [instance_id])
 
 
-def _renumber(rows: list[HistoryEvent]) -> None:
+def _renumber(rows: list[HistoryRow]) -> None:
     """Close the gaps the forgotten rows left. Going up in order, each row moves down into a
     sequence number already vacated, so the unique constraint holds at every step."""
     for position, row in enumerate(rows):

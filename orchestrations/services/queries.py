@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce, Length, Substr
 from orchestrations.engine import (
     OrchestrationStatus,
 )
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 from orchestrations.services import paging
 from orchestrations.services.common import BadInputError, InstanceNotFoundError
 
@@ -33,7 +33,7 @@ def get_instance(instance_id: str, *, lock: bool = False) -> Instance:
 
 
 @dataclass(frozen=True)
-class Page:
+class QueryPage:
     instances: list[Instance]
     continuation_token: str | None
 
@@ -42,8 +42,8 @@ def get(instance_id: str) -> Instance:
     return get_instance(instance_id)
 
 
-def history(instance_id: str) -> list[HistoryEvent]:
-    return list(HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence"))
+def history(instance_id: str) -> list[HistoryRow]:
+    return list(HistoryRow.objects.filter(instance_id=instance_id).order_by("sequence"))
 
 
 def query(
@@ -56,7 +56,7 @@ def query(
     page_size: int = 100,
     continuation_token: str | None = None,
     max_page_bytes: int | None = None,
-) -> Page:
+) -> QueryPage:
     """Instances matching every given filter, newest first, a page at a time (keyset paging:
     the token names the last row seen, so pages stay fast and stable however deep).
 
@@ -89,7 +89,7 @@ def query(
         total += size
     rows = {row.pk: row for row in Instance.objects.filter(pk__in=[instance_id for instance_id, _ in kept])}
     token = paging.encode([kept[-1][1], kept[-1][0]]) if more else None
-    return Page([rows[instance_id] for instance_id, _ in kept if instance_id in rows], token)
+    return QueryPage([rows[instance_id] for instance_id, _ in kept if instance_id in rows], token)
 
 
 #: The columns whose size a page of instances is bounded by.

@@ -7,7 +7,7 @@ from typing import Any
 
 from orchestrations.engine.events import EventType
 from orchestrations.engine.serialization import loads
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 
 #: Replay bookkeeping that Durable Functions leaves out of the history it shows.
 _HIDDEN_EVENTS = {EventType.ORCHESTRATOR_STARTED}
@@ -34,7 +34,7 @@ _ANSWERED_CALLS = {
 def status_document(
     instance: Instance,
     *,
-    history: list[HistoryEvent] | None = None,
+    history: list[HistoryRow] | None = None,
     show_input: bool = True,
     show_output: bool = True,
 ) -> dict[str, Any]:
@@ -61,8 +61,8 @@ def _output(instance: Instance) -> Any:
     return loads(instance.output)
 
 
-def _history_entries(history: list[HistoryEvent], show_input: bool, show_output: bool) -> list[dict[str, Any]]:
-    calls: dict[tuple[EventType, int], HistoryEvent] = {}
+def _history_entries(history: list[HistoryRow], show_input: bool, show_output: bool) -> list[dict[str, Any]]:
+    calls: dict[tuple[EventType, int], HistoryRow] = {}
     entries = []
     for row in history:
         if row.event_type in _HIDDEN_EVENTS:
@@ -78,7 +78,7 @@ def _history_entries(history: list[HistoryEvent], show_input: bool, show_output:
     return entries
 
 
-def history_entry(row: HistoryEvent, show_output: bool = True, show_input: bool = True) -> dict[str, Any]:
+def history_entry(row: HistoryRow, show_output: bool = True, show_input: bool = True) -> dict[str, Any]:
     entry: dict[str, Any] = {"EventType": row.event_type, "EventId": row.task_id, "Timestamp": iso_time(row.timestamp)}
     if row.name:
         entry["Name"] = row.name

@@ -12,7 +12,7 @@ from functions.models import Execution
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.status import TERMINAL_STATUSES
-from orchestrations.models import Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
+from orchestrations.models import Approval, HistoryRow, Instance, Message, SetAsideMessage, WorkItem
 from orchestrations.store import notices
 from orchestrations.store.bulk import insert_rows
 from orchestrations.store.inbox import lock_instances
@@ -90,7 +90,7 @@ def replace_instance(instance: Instance, *, replacing: bool) -> None:
 def delete_instances(instance_ids: list[str]) -> None:
     """Delete these instances and everything stored for them: history, inbox, set-aside
     messages, activity work and approvals."""
-    for model in (HistoryEvent, Message, SetAsideMessage, WorkItem, Approval):
+    for model in (HistoryRow, Message, SetAsideMessage, WorkItem, Approval):
         model.objects.filter(instance_id__in=instance_ids).delete()
     Instance.objects.filter(pk__in=instance_ids).delete()
 

@@ -42,7 +42,7 @@ from orchestrations.store.leases import LEASE_FREE_SQL, is_lease_free
 from orchestrations.store.rows import execution_of
 from orchestrations.worker.episodes import EpisodePlan, episode_targets, write_episodes
 from orchestrations.worker.failures import LeaseLostError
-from orchestrations.worker.replay_cache import Replay, replay_cache
+from orchestrations.worker.replay_cache import CachedReplay, replay_cache
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def _carry_on(
     worker_id: str,
     now: datetime,
     instance_ids: list[str],
-    as_left: tuple[dict[str, Instance], dict[str, Replay]] | None = None,
+    as_left: tuple[dict[str, Instance], dict[str, CachedReplay]] | None = None,
 ) -> list[tuple[WorkItem, Execution]]:
     """``_complete_and_carry_on`` from the rows locked and read first or, given ``as_left``
     (the rows as this worker left them and their replays), from those, checked against the

@@ -29,10 +29,10 @@ from orchestrations.engine import actions as act
 from orchestrations.engine import events as ev
 from orchestrations.engine.entities import held_locks, is_entity_address
 from orchestrations.engine.events import EventType
-from orchestrations.engine.executor import Episode
+from orchestrations.engine.executor import Replay
 from orchestrations.engine.serialization import loads
 from orchestrations.engine.status import TERMINAL_STATUSES
-from orchestrations.models import Approval, HistoryEvent, Instance, Message, SetAsideMessage, WorkItem
+from orchestrations.models import Approval, HistoryRow, Instance, Message, SetAsideMessage, WorkItem
 from orchestrations.store import notices
 from orchestrations.store.bulk import (
     Statement,
@@ -60,7 +60,7 @@ from orchestrations.worker.failures import (
     count_failure,
     describe_error,
 )
-from orchestrations.worker.replay_cache import Replay, replay_cache
+from orchestrations.worker.replay_cache import CachedReplay, replay_cache
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ class EpisodePlan:
     """What one episode will write, gathered before the transaction that writes it."""
 
     def __init__(
-        self, instance: Instance, now: datetime, replay: Replay | None = None, *, row_locked: bool = False
+        self, instance: Instance, now: datetime, cached: CachedReplay | None = None, *, row_locked: bool = False
     ) -> None:
         self.instance = instance
         self.now = now
@@ -255,9 +255,9 @@ class EpisodePlan:
         self.children: list[Instance] = []
         #: The ExecutionStarted message of each child, in the same order (it is in outgoing too).
         self.child_starts: list[Message] = []
-        self._past = replay.history if replay is not None else None
+        self._past = cached.history if cached is not None else None
         #: The live replay this episode continues (from the cache) or starts.
-        self.episode: Episode | None = replay.episode if replay is not None else None
+        self.replay: Replay | None = cached.replay if cached is not None else None
         self.approvals: list[Approval] = []
         self.set_aside_messages: list[SetAsideMessage] = []
         if instance.failed_attempts:
@@ -326,11 +326,11 @@ class EpisodePlan:
             self._finish(engine.Completion(OrchestrationStatus.FAILED, failure=FailureDetails.from_exception(error)))
             return
         new_events = [ev.orchestrator_started(self.now), *new_events]
-        if self.episode is not None:
-            result = self.episode.advance(new_events)
+        if self.replay is not None:
+            result = self.replay.advance(new_events)
         else:
-            self.episode = Episode(orchestrator, self.instance.pk, settings.PERDURA_HTTP_POLL_SECONDS)
-            result = self.episode.run(self.past_history(), new_events)
+            self.replay = Replay(orchestrator, self.instance.pk, settings.PERDURA_HTTP_POLL_SECONDS)
+            result = self.replay.run(self.past_history(), new_events)
         completion = result.completion
         try:
             check_payload_size(result.custom_status, "the custom status")
@@ -444,7 +444,7 @@ class EpisodePlan:
 
     def past_history(self) -> list[engine.HistoryEvent]:
         if self._past is None:
-            rows = HistoryEvent.objects.filter(instance_id=self.instance.pk).order_by("sequence")
+            rows = HistoryRow.objects.filter(instance_id=self.instance.pk).order_by("sequence")
             self._past = [row.to_engine() for row in rows]
         return self._past
 
@@ -553,10 +553,10 @@ class EpisodePlan:
             and all(message.instance_id != self.instance.pk for message in self.outgoing)
         )
 
-    def history_rows(self) -> list[HistoryEvent]:
+    def history_rows(self) -> list[HistoryRow]:
         first, instance_id, execution_id = self.first_sequence, self.instance.pk, self.execution_id
         return [
-            HistoryEvent.from_engine(instance_id, execution_id, first + offset, event)
+            HistoryRow.from_engine(instance_id, execution_id, first + offset, event)
             for offset, event in enumerate(self.history)
         ]
 
@@ -617,7 +617,7 @@ def write_episodes(
     children, outgoing = _admit_children(children, starts, outgoing, locked)
     resets = [plan.instance.pk for plan in plans if plan.reset_history]
     if resets:
-        HistoryEvent.objects.filter(instance_id__in=resets).delete()
+        HistoryRow.objects.filter(instance_id__in=resets).delete()
     for child in children:
         replace_instance(child, replacing=child.pk in locked)
     _write_approvals(plans)
@@ -632,7 +632,7 @@ def write_episodes(
     results = run_statements(
         [
             *also,
-            insert_statement(HistoryEvent, [row for plan in plans for row in plan.history_rows()]),
+            insert_statement(HistoryRow, [row for plan in plans for row in plan.history_rows()]),
             update_statement(WorkItem, kept, WORK_ITEM_FIELDS, where="lease_owner = %s", where_params=[kept_from]),
             insert_statement(WorkItem, new_items),
             *_instance_updates(plans),

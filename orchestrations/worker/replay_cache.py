@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orchestrations import engine
-from orchestrations.engine.executor import Episode
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.engine.executor import Replay
+from orchestrations.models import HistoryRow, Instance
 from orchestrations.store.bulk import in_keys, key_params, keys_count, select_values
 
 if TYPE_CHECKING:
@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Replay:
+class CachedReplay:
     """An instance's history as committed, and the replay that produced it, if still usable;
     in the cache, also the instance row as this worker committed it."""
 
     history: list[engine.HistoryEvent]
-    episode: Episode | None = None
+    replay: Replay | None = None
     instance: Instance | None = None
 
 
@@ -39,15 +39,15 @@ class ReplayCache:
 
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[tuple, Replay]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[tuple, CachedReplay]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
     def _key(instance: Instance) -> tuple:
         return (instance.execution_id, instance.history_length, instance.updated_at)
 
-    def take_many(self, instances: Iterable[Instance]) -> dict[str, Replay]:
-        found: dict[str, Replay] = {}
+    def take_many(self, instances: Iterable[Instance]) -> dict[str, CachedReplay]:
+        found: dict[str, CachedReplay] = {}
         missing = []
         with self._lock:
             for instance in instances:
@@ -55,18 +55,18 @@ class ReplayCache:
                 if entry is not None and entry[0] == self._key(instance):
                     found[instance.pk] = entry[1]
                 else:
-                    found[instance.pk] = Replay([])
+                    found[instance.pk] = CachedReplay([])
                     if instance.history_length:  # A new instance has none to read.
                         missing.append(instance.pk)
         if missing:
             for instance_id, *event in select_values(
-                HistoryEvent,
+                HistoryRow,
                 ["instance_id", "event_type", "timestamp", "task_id", "name", "data", "details"],
                 f"instance_id {in_keys(keys_count(missing))}",
                 key_params(missing),
                 order_by="instance_id, sequence",
             ):
-                found[instance_id].history.append(HistoryEvent.engine_event(*event))
+                found[instance_id].history.append(HistoryRow.engine_event(*event))
         return found
 
     def rows_of_sole_answers(self, answered: Mapping[str, Collection[int]]) -> dict[str, Instance]:
@@ -83,13 +83,13 @@ class ReplayCache:
                 if (
                     replay is not None
                     and replay.instance is not None
-                    and replay.episode is not None
-                    and replay.episode.open_task_ids <= set(task_ids)
+                    and replay.replay is not None
+                    and replay.replay.open_task_ids <= set(task_ids)
                 ):
                     rows[instance_id] = replay.instance
         return {instance_id: copy.copy(instance) for instance_id, instance in rows.items()}
 
-    def take_exact(self, instances: Iterable[Instance]) -> dict[str, Replay] | None:
+    def take_exact(self, instances: Iterable[Instance]) -> dict[str, CachedReplay] | None:
         """Take the entries of these instances if each is still the one for exactly this row
         (as ``rows_of_sole_answers`` gave it); take none and return None otherwise."""
         instances = list(instances)
@@ -107,10 +107,10 @@ class ReplayCache:
         if instance.status.is_terminal or plan.reset_history:
             return
         history = [*plan.past_history(), *plan.history]
-        episode = plan.episode if plan.episode is not None and plan.episode.completion is None else None
+        live = plan.replay if plan.replay is not None and plan.replay.completion is None else None
         with self._lock:
             # The plan is done with: its instance object is the cache's from here on.
-            self._entries[instance.pk] = (self._key(instance), Replay(history, episode, instance))
+            self._entries[instance.pk] = (self._key(instance), CachedReplay(history, live, instance))
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
 

@@ -8,7 +8,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.access.models import AuditLogEntry
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 from tests.api.helpers import settle
 from tests.api.live import PREFIX, LiveApi
 
@@ -28,7 +28,7 @@ def test_purge_of_a_finished_instance_deletes_it_and_its_history(api):
 
     assert (reply.status, reply.json) == (200, {"instancesDeleted": 1})
     assert not Instance.objects.filter(pk="old").exists()
-    assert not HistoryEvent.objects.filter(instance_id="old").exists()
+    assert not HistoryRow.objects.filter(instance_id="old").exists()
     assert AuditLogEntry.objects.get(action="purge").target_id == "old"
 
 

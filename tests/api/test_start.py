@@ -6,7 +6,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.access.models import AuditLogEntry
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 from tests.api.helpers import settle
 from tests.api.live import PREFIX, LiveApi, segment
 
@@ -157,14 +157,14 @@ def test_an_operator_key_may_not_replace_a_finished_instance_which_would_erase_i
     settle()
     services.terminate("ended", "done with it")
     settle()
-    history = list(HistoryEvent.objects.filter(instance_id="ended").order_by("sequence").values_list("pk", flat=True))
+    history = list(HistoryRow.objects.filter(instance_id="ended").order_by("sequence").values_list("pk", flat=True))
 
     reply = LiveApi(live_server.url, operator_key).start("echo_orchestrator", "ended", json_body="new")
 
     assert reply.status == 403
     assert "replacing it erases its history, which needs the purge permission" in reply.json["Message"]
     assert services.get("ended").runtime_status == "Terminated"
-    assert list(HistoryEvent.objects.filter(instance_id="ended").order_by("sequence").values_list("pk", flat=True)) == (
+    assert list(HistoryRow.objects.filter(instance_id="ended").order_by("sequence").values_list("pk", flat=True)) == (
         history
     )
     assert not AuditLogEntry.objects.filter(action__in=["start", "replace"], target_id="ended", source="api").exclude(

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
+from orchestrations.models import HistoryRow, Instance, Message, WorkItem
 from tests.conftest import REPO, TEST_FUNCTION_APPS, database_url
 
 
@@ -58,7 +58,7 @@ def stored_rows() -> dict[str, Any]:
     """Everything a command could change, to show that a refused one changed nothing."""
     return {
         "instances": list(Instance.objects.order_by("pk").values()),
-        "history": HistoryEvent.objects.count(),
+        "history": HistoryRow.objects.count(),
         "messages": Message.objects.count(),
         "work_items": WorkItem.objects.count(),
     }

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 from orchestrations.worker.loop import drain_all
 from tests.cli.runner import durable, stored_rows
 
@@ -36,7 +36,7 @@ def test_purge_by_id_deletes_the_instance_and_its_history(instances):
     assert outcome.exit_code == 0
     assert outcome.stdout == "Purged 1 instance.\n"
     assert remaining_ids() == ["new-done", "old-failed", "waiting"]
-    assert not HistoryEvent.objects.filter(instance_id="old-done").exists()
+    assert not HistoryRow.objects.filter(instance_id="old-done").exists()
 
 
 def test_purge_by_status_deletes_every_match(instances):

@@ -14,7 +14,7 @@ from entities.models import Entity
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.engine import EntityId
-from orchestrations.models import Approval, HistoryEvent, Instance
+from orchestrations.models import Approval, HistoryRow, Instance
 from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance
 
@@ -34,11 +34,11 @@ def stored():
     services.start("approve_shipment", {"order_id": "A-7", "items": 2}, instance_id="ship-A-7")
     drain_all()
     Instance.objects.filter(pk="done").update(input=DEEP)
-    HistoryEvent.objects.filter(instance_id="done", event_type="ExecutionStarted").update(data=DEEP)
+    HistoryRow.objects.filter(instance_id="done", event_type="ExecutionStarted").update(data=DEEP)
     Entity.objects.filter(pk="@counter@c1").update(state=DEEP)
     Execution.objects.filter(instance_id="done").update(output=DEEP)
     Approval.objects.filter(instance_id="ship-A-7").update(details=DEEP)
-    started = HistoryEvent.objects.get(instance_id="done", event_type="ExecutionStarted")
+    started = HistoryRow.objects.get(instance_id="done", event_type="ExecutionStarted")
     return {
         "instance": reverse("instance-download", args=["done", "input"]),
         "history event": reverse("history-event-download", args=["done", started.pk, "data"]),
@@ -83,7 +83,7 @@ def test_downloads_refuse_post(stored, viewer, what):
 
 def test_a_history_events_details_are_downloaded_indented(viewer):
     completed_instance("done")
-    completed = HistoryEvent.objects.get(instance_id="done", event_type="ExecutionCompleted")
+    completed = HistoryRow.objects.get(instance_id="done", event_type="ExecutionCompleted")
 
     response = viewer.get(reverse("history-event-download", args=["done", completed.pk, "details"]))
 
@@ -112,7 +112,7 @@ def test_an_approval_is_downloaded_by_every_role_that_reads_as_the_inbox_shows_i
     ],
 )
 def test_unknown_things_are_not_found(stored, viewer, name, args):
-    first_event = HistoryEvent.objects.filter(instance_id="done").order_by("sequence").first().pk
+    first_event = HistoryRow.objects.filter(instance_id="done").order_by("sequence").first().pk
     first_execution = Execution.objects.get(instance_id="done").pk
     known = {"first-event": first_event, "first-execution": first_execution}
 

@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 from orchestrations.services import inspection
 from orchestrations.services.inspection import InstanceFilter
 from orchestrations.store.wakeups import ORCHESTRATIONS
@@ -107,7 +107,7 @@ def test_the_timeline_places_calls_between_the_start_and_the_end():
     drain_all()
     instance = Instance.objects.get(pk="wc")
 
-    timeline = inspection.timeline(instance, HistoryEvent.objects.filter(instance_id="wc").order_by("sequence"))
+    timeline = inspection.timeline(instance, HistoryRow.objects.filter(instance_id="wc").order_by("sequence"))
 
     assert [(span.kind, span.label, span.outcome) for span in timeline.spans] == [
         ("activity", "count_words", "completed"),

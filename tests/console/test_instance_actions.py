@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from orchestrations import services
 from orchestrations.access.models import AuditLogEntry
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance, failed_instance, running_instance
 
@@ -176,12 +176,12 @@ def test_restart_under_the_same_id_replaces_it_for_an_admin(admin):
 def test_an_operator_may_not_restart_under_the_same_id_which_would_erase_the_history(operator):
     """Replacing a finished instance erases its history, as a purge does: an operator cannot."""
     instance_id = completed_instance(value="keep me")
-    history = list(HistoryEvent.objects.filter(instance_id=instance_id).values_list("pk", flat=True))
+    history = list(HistoryRow.objects.filter(instance_id=instance_id).values_list("pk", flat=True))
 
     response = operator.post(reverse("restart", args=[instance_id]), follow=True)
 
     assert "needs the purge permission" in response.content.decode()
-    assert list(HistoryEvent.objects.filter(instance_id=instance_id).values_list("pk", flat=True)) == history
+    assert list(HistoryRow.objects.filter(instance_id=instance_id).values_list("pk", flat=True)) == history
     assert not AuditLogEntry.objects.exists()
     page = operator.get(reverse("instance", args=[instance_id])).content.decode()
     assert '<input type="hidden" name="new_instance_id" value="on">' in page

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from consoleapp.pages.instance import HISTORY_PAGE_SIZE
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance, failed_instance, running_instance
 
@@ -113,7 +113,7 @@ def test_the_timeline_has_a_bar_per_durable_call(viewer):
 
 def test_the_history_shows_the_newest_page_and_a_button_for_older_events(viewer):
     word_count("long", 60)
-    total = HistoryEvent.objects.filter(instance_id="long").count()
+    total = HistoryRow.objects.filter(instance_id="long").count()
     assert total > HISTORY_PAGE_SIZE
 
     page = page_of(viewer, "long")
@@ -137,7 +137,7 @@ def test_older_history_pages_are_keyset_paged_by_sequence(viewer):
 def test_one_history_event_opens_with_its_payload(viewer):
     completed_instance("done", {"deep": {"value": XSS}})
 
-    started = HistoryEvent.objects.get(instance_id="done", event_type="ExecutionStarted")
+    started = HistoryRow.objects.get(instance_id="done", event_type="ExecutionStarted")
 
     response = viewer.get(reverse("history-event", args=["done", started.pk]))
 

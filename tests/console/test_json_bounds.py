@@ -20,7 +20,7 @@ from entities.models import Entity
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.engine import EntityId
-from orchestrations.models import Approval, HistoryEvent, Instance
+from orchestrations.models import Approval, HistoryRow, Instance
 from orchestrations.worker.loop import drain_all
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def echo_stored(instance_id: str, text: str) -> Instance:
     seconds over megabytes of nested lists, and these tests are about the pages."""
     echo(instance_id, None)
     Instance.objects.filter(pk=instance_id).update(input=text, output=text)
-    HistoryEvent.objects.filter(
+    HistoryRow.objects.filter(
         instance_id=instance_id, event_type__in=["ExecutionStarted", "ExecutionCompleted"]
     ).update(data=text)
     Execution.objects.filter(instance_id=instance_id).update(input=text, output=text)
@@ -127,7 +127,7 @@ def test_a_large_payload_keeps_the_instance_page_and_push_small(viewer, text, no
 
 def test_a_history_event_with_deep_data_opens_small(viewer):
     echo("deep", about_21_kb(899, nested_lists))
-    started = HistoryEvent.objects.get(instance_id="deep", event_type="ExecutionStarted")
+    started = HistoryRow.objects.get(instance_id="deep", event_type="ExecutionStarted")
 
     event = get(viewer, reverse("history-event", args=["deep", started.pk]))
 

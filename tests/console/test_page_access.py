@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from orchestrations.models import HistoryEvent
+from orchestrations.models import HistoryRow
 from tests.console.conftest import completed_instance
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def instance():
 
 def url(name: str, args: list) -> str:
     if "first-event" in args:
-        first = HistoryEvent.objects.filter(instance_id="done-1").order_by("sequence").first()
+        first = HistoryRow.objects.filter(instance_id="done-1").order_by("sequence").first()
         args = [first.pk if arg == "first-event" else arg for arg in args]
     return reverse(name, args=args)
 

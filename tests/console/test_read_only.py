@@ -20,7 +20,7 @@ from entities import services as entity_services
 from orchestrations import services
 from orchestrations.access import apikeys
 from orchestrations.engine import EntityId
-from orchestrations.models import Approval, HistoryEvent
+from orchestrations.models import Approval, HistoryRow
 from orchestrations.worker.loop import drain_all
 from tests.console.conftest import completed_instance, failed_instance, running_instance
 
@@ -83,7 +83,7 @@ def world(settings) -> dict[str, str]:
     drain_all()
     admin = User.objects.create_superuser("walk-admin")
     _, key = apikeys.create("walk key", "admin")
-    event = HistoryEvent.objects.filter(instance_id=completed).order_by("sequence").first()
+    event = HistoryRow.objects.filter(instance_id=completed).order_by("sequence").first()
     return {
         "instance_id": running,
         "completed": completed,

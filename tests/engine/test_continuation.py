@@ -1,4 +1,4 @@
-"""A replay kept alive between episodes (``Episode.advance``) behaves exactly like replaying
+"""A replay kept alive between episodes (``Replay.advance``) behaves exactly like replaying
 the whole history each time: same actions, same history, same outcome."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
-from orchestrations.engine.executor import Episode
+from orchestrations.engine.executor import Replay
 from tests.engine.builder import INSTANCE_ID, START, to_json
 
 
@@ -37,9 +37,9 @@ def episodes_of_inputs():
 
 def test_advancing_a_live_replay_matches_replaying_the_history_each_episode():
     history = []
-    live = Episode(orchestrator, INSTANCE_ID, 5.0)
+    live = Replay(orchestrator, INSTANCE_ID, 5.0)
     for number, new_events in enumerate(episodes_of_inputs()):
-        replayed = Episode(orchestrator, INSTANCE_ID, 5.0).run(list(history), new_events)
+        replayed = Replay(orchestrator, INSTANCE_ID, 5.0).run(list(history), new_events)
         advanced = live.run([], new_events) if number == 0 else live.advance(new_events)
 
         assert advanced.actions == replayed.actions
@@ -53,7 +53,7 @@ def test_advancing_a_live_replay_matches_replaying_the_history_each_episode():
 
 
 def test_a_finished_replay_cannot_be_advanced():
-    live = Episode(lambda ctx: "done", INSTANCE_ID, 5.0)
+    live = Replay(lambda ctx: "done", INSTANCE_ID, 5.0)
     live.run([], [ev.orchestrator_started(START), ev.execution_started(START, "Done")])
 
     with pytest.raises(RuntimeError, match="finished"):
@@ -61,7 +61,7 @@ def test_a_finished_replay_cannot_be_advanced():
 
 
 def test_advance_needs_an_orchestrator_started_event_first():
-    live = Episode(orchestrator, INSTANCE_ID, 5.0)
+    live = Replay(orchestrator, INSTANCE_ID, 5.0)
     live.run([], episodes_of_inputs()[0])
 
     with pytest.raises(ValueError, match="OrchestratorStarted"):

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance, Message
+from orchestrations.models import HistoryRow, Instance, Message
 from orchestrations.store.wakeups import ACTIVITIES, ORCHESTRATIONS
 from orchestrations.worker.loop import drain, drain_all
 
@@ -32,7 +32,7 @@ def run_activities() -> int:
 
 def event_types(instance_id: str) -> list[str]:
     return list(
-        HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence").values_list("event_type", flat=True)
+        HistoryRow.objects.filter(instance_id=instance_id).order_by("sequence").values_list("event_type", flat=True)
     )
 
 

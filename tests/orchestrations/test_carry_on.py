@@ -13,7 +13,7 @@ from django.utils import timezone
 from functions.activities import run_activity
 from functions.models import Execution
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
+from orchestrations.models import HistoryRow, Instance, Message, WorkItem
 from orchestrations.worker import activities, episodes
 from orchestrations.worker.activities import claim_work_items, complete_work_items
 from orchestrations.worker.loop import drain_all, process_batch
@@ -38,7 +38,7 @@ def complete_claimed(worker_id: str = "worker-a", *, carry_on: bool = True, limi
 
 def event_types(instance_id: str) -> list[str]:
     return list(
-        HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence").values_list("event_type", flat=True)
+        HistoryRow.objects.filter(instance_id=instance_id).order_by("sequence").values_list("event_type", flat=True)
     )
 
 
@@ -143,7 +143,7 @@ def test_a_failure_while_carrying_on_delivers_the_result_instead_and_loses_nothi
     assert event_types("chain")[-1] == "TaskScheduled"
     assert Execution.objects.get().status == "Completed"
     # The replay advanced by the failed attempt was not kept.
-    assert replay_cache.take_many([Instance.objects.get(pk="chain")])["chain"].episode is None
+    assert replay_cache.take_many([Instance.objects.get(pk="chain")])["chain"].replay is None
     drain_all()
     assert json.loads(services.get("chain").output) == ["a", "b"]
 
@@ -285,7 +285,7 @@ def test_a_row_purged_meanwhile_is_noticed_before_anything_is_written(monkeypatc
     assert complete_kept(kept) == []
 
     assert calls == ["as left", "locked first"]
-    assert not HistoryEvent.objects.filter(instance_id="chain", event_type="TaskCompleted", task_id=1).exists()
+    assert not HistoryRow.objects.filter(instance_id="chain", event_type="TaskCompleted", task_id=1).exists()
     assert not Instance.objects.filter(pk="chain").exists()
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.engine import events as ev
-from orchestrations.models import HistoryEvent, Message
+from orchestrations.models import HistoryRow, Message
 from orchestrations.store.inbox import deliver
 from orchestrations.store.wakeups import ORCHESTRATIONS
 from orchestrations.worker.loop import drain_all, process_batch
@@ -31,7 +31,7 @@ def test_continue_as_new_resets_the_history_under_a_new_execution_id(waiting_gen
     instance = services.get("eternal")
     assert instance.execution_id != waiting_generation_zero.execution_id
     assert instance.input == "1"
-    history = HistoryEvent.objects.filter(instance_id="eternal").order_by("sequence")
+    history = HistoryRow.objects.filter(instance_id="eternal").order_by("sequence")
     assert [row.sequence for row in history] == list(range(len(history)))
     assert {row.execution_id for row in history} == {instance.execution_id}
     assert "EventRaised" not in event_types("eternal")
@@ -44,7 +44,7 @@ def test_continue_as_new_is_continued_as_new_until_the_next_execution_starts(wai
     process_batch(ORCHESTRATIONS)  # One episode: the one that continues as new.
 
     assert services.get("eternal").runtime_status == "ContinuedAsNew"
-    assert not HistoryEvent.objects.filter(instance_id="eternal").exists()
+    assert not HistoryRow.objects.filter(instance_id="eternal").exists()
     [started] = Message.objects.filter(instance_id="eternal", event_type="ExecutionStarted")
     assert started.event["data"] == "1"
 

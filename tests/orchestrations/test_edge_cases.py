@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance, WorkItem
+from orchestrations.models import HistoryRow, Instance, WorkItem
 from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS
 from orchestrations.worker import episodes
 from orchestrations.worker.episodes import MAX_MESSAGES_PER_EPISODE, claim_instances, plan_episodes, run_claimed
@@ -27,7 +27,7 @@ def drain(rounds: int = 30) -> int:
 
 def sequences(instance_id: str) -> list[int]:
     return list(
-        HistoryEvent.objects.filter(instance_id=instance_id).order_by("sequence").values_list("sequence", flat=True)
+        HistoryRow.objects.filter(instance_id=instance_id).order_by("sequence").values_list("sequence", flat=True)
     )
 
 
@@ -91,7 +91,7 @@ def test_two_starts_of_one_child_id_in_an_episode_fail_the_second_call():
     drain()
 
     assert Instance.objects.filter(pk="only-child").count() == 1
-    assert HistoryEvent.objects.filter(instance_id="only-child", event_type="ExecutionStarted").count() == 1
+    assert HistoryRow.objects.filter(instance_id="only-child", event_type="ExecutionStarted").count() == 1
     parent = services.get("twins")
     assert parent.runtime_status == "Failed"
     assert "already exists and is not finished" in parent.failure["message"]

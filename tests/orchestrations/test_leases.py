@@ -13,7 +13,7 @@ from django.utils import timezone
 from functions.activities import run_activity
 from functions.models import Execution
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
+from orchestrations.models import HistoryRow, Instance, Message, WorkItem
 from orchestrations.worker import episodes
 from orchestrations.worker.activities import LeaseKeeper, claim_work_items, complete_work_items
 from orchestrations.worker.episodes import (
@@ -140,7 +140,7 @@ def test_a_checkpoint_whose_messages_another_worker_consumed_commits_nothing():
     with pytest.raises(LeaseLostError):
         commit_episodes([episode], "worker-a")
 
-    assert not HistoryEvent.objects.exists()
+    assert not HistoryRow.objects.exists()
     assert not WorkItem.objects.exists()
     assert services.get(instance_id).runtime_status == "Pending"
 
@@ -185,7 +185,7 @@ def assert_untouched(instance_id: str, *, lease_owner: str) -> None:
     assert instance.runtime_status == "Pending"
     assert instance.history_length == 0
     assert instance.lease_owner == lease_owner
-    assert not HistoryEvent.objects.filter(instance_id=instance_id).exists()
+    assert not HistoryRow.objects.filter(instance_id=instance_id).exists()
     assert not WorkItem.objects.filter(instance_id=instance_id).exists()
     assert Message.objects.filter(instance_id=instance_id, event_type="ExecutionStarted").count() == 1
 

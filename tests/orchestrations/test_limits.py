@@ -12,7 +12,7 @@ from orchestrations import services
 from orchestrations.access.audit import Actor
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.engine import EntityId, InvalidEntityIdError, limits
-from orchestrations.models import Approval, HistoryEvent, Instance, Message
+from orchestrations.models import Approval, HistoryRow, Instance, Message
 from orchestrations.services import approvals
 from orchestrations.worker.loop import drain_all
 
@@ -24,7 +24,7 @@ LONG_EVENT_NAME = "e" * 10_000
 def stored() -> dict[str, int]:
     return {
         model._meta.label: model.objects.count()
-        for model in (Instance, HistoryEvent, Message, Approval, AuditLogEntry, apps.get_model("entities", "Entity"))
+        for model in (Instance, HistoryRow, Message, Approval, AuditLogEntry, apps.get_model("entities", "Entity"))
     }
 
 
@@ -131,7 +131,7 @@ def test_the_models_take_their_widths_from_the_limits():
         ("orchestrations", "Instance", "instance_id"): limits.MAX_INSTANCE_ID_LENGTH,
         ("orchestrations", "Instance", "name"): limits.MAX_NAME_LENGTH,
         ("orchestrations", "Instance", "version"): limits.MAX_VERSION_LENGTH,
-        ("orchestrations", "HistoryEvent", "name"): limits.MAX_EVENT_NAME_LENGTH,
+        ("orchestrations", "HistoryRow", "name"): limits.MAX_EVENT_NAME_LENGTH,
         ("orchestrations", "Message", "instance_id"): limits.MAX_INSTANCE_ID_LENGTH,
         ("orchestrations", "WorkItem", "name"): limits.MAX_NAME_LENGTH,
         ("orchestrations", "Approval", "name"): limits.MAX_NAME_LENGTH,

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance, Message, WorkItem
+from orchestrations.models import HistoryRow, Instance, Message, WorkItem
 from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_orchestrations, run_to_end
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def stored_rows(instance_id: str) -> dict[str, int]:
     return {
         "instances": Instance.objects.filter(pk=instance_id).count(),
-        "history": HistoryEvent.objects.filter(instance_id=instance_id).count(),
+        "history": HistoryRow.objects.filter(instance_id=instance_id).count(),
         "messages": Message.objects.filter(instance_id=instance_id).count(),
         "work_items": WorkItem.objects.filter(instance_id=instance_id).count(),
     }
@@ -88,7 +88,7 @@ def test_purge_by_deletes_every_finished_instance_and_spares_the_running_ones():
     assert services.purge_by() == 4
 
     assert not Instance.objects.filter(pk__in=[*finished, failed]).exists()
-    assert not HistoryEvent.objects.filter(instance_id__in=[*finished, failed]).exists()
+    assert not HistoryRow.objects.filter(instance_id__in=[*finished, failed]).exists()
     assert services.get("running").runtime_status == "Running"
 
 
@@ -121,7 +121,7 @@ def test_purge_by_works_through_batches():
     assert services.purge_by(batch_size=2) == 5
 
     assert not Instance.objects.exists()
-    assert not HistoryEvent.objects.exists()
+    assert not HistoryRow.objects.exists()
 
 
 @pytest.mark.parametrize("statuses", [["Running"], ["Completed", "Pending"], ["Suspended"], ["ContinuedAsNew"]])

@@ -14,7 +14,7 @@ from tests.orchestrations.helpers import run_to_end
 pytestmark = pytest.mark.django_db
 
 
-def ids(page: services.Page) -> list[str]:
+def ids(page: services.QueryPage) -> list[str]:
     return [instance.instance_id for instance in page.instances]
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Message
+from orchestrations.models import HistoryRow, Message
 from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_to_end
 
@@ -28,7 +28,7 @@ def test_an_event_raised_on_a_waiting_instance_completes_its_wait(waiting):
     instance = services.get(waiting)
     assert instance.runtime_status == "Completed"
     assert json.loads(instance.output) == {"approved": True}
-    raised = HistoryEvent.objects.get(instance_id=waiting, event_type="EventRaised")
+    raised = HistoryRow.objects.get(instance_id=waiting, event_type="EventRaised")
     assert raised.name == "approval"
 
 
@@ -53,7 +53,7 @@ def test_an_event_nobody_waits_for_is_kept_in_history_and_the_instance_keeps_wai
     drain_all()
 
     assert services.get(waiting).runtime_status == "Running"
-    assert HistoryEvent.objects.filter(instance_id=waiting, event_type="EventRaised", name="something-else").exists()
+    assert HistoryRow.objects.filter(instance_id=waiting, event_type="EventRaised", name="something-else").exists()
     services.raise_event(waiting, "approval", 2)
     drain_all()
     assert services.get(waiting).output == "2"

@@ -22,7 +22,7 @@ def test_the_next_episode_continues_the_live_replay():
 
     [replay] = replay_cache.take_many([Instance.objects.get(pk=instance_id)]).values()
 
-    assert replay.episode is not None
+    assert replay.replay is not None
     assert [event.event_type for event in replay.history][-1] == "TaskScheduled"
 
 
@@ -35,7 +35,7 @@ def test_an_instance_changed_by_someone_else_is_read_again_and_replayed():
 
     [replay] = replay_cache.take_many([Instance.objects.get(pk=instance_id)]).values()
 
-    assert replay.episode is None
+    assert replay.replay is None
     assert [event.event_type for event in replay.history][:2] == ["OrchestratorStarted", "ExecutionStarted"]
 
 
@@ -47,8 +47,8 @@ def test_a_replay_is_taken_out_while_in_use():
     first = replay_cache.take_many([instance])[instance_id]
     second = replay_cache.take_many([instance])[instance_id]
 
-    assert first.episode is not None
-    assert second.episode is None
+    assert first.replay is not None
+    assert second.replay is None
 
 
 def test_results_are_the_same_with_the_cache_and_without_it():
@@ -86,9 +86,9 @@ def test_replays_are_taken_exactly_or_not_at_all():
 
     assert replay_cache.take_exact([rows[first], stale]) is None
     taken = replay_cache.take_exact([rows[first]])
-    assert taken is not None and taken[first].episode is not None
+    assert taken is not None and taken[first].replay is not None
     assert replay_cache.take_exact([rows[first]]) is None  # Gone with the first take.
-    assert replay_cache.take_many([Instance.objects.get(pk=second)])[second].episode is not None
+    assert replay_cache.take_many([Instance.objects.get(pk=second)])[second].replay is not None
 
 
 def test_a_new_instance_has_no_history_to_read():
@@ -98,5 +98,5 @@ def test_a_new_instance_has_no_history_to_read():
     with CaptureQueriesContext(connection) as queries:
         [replay] = replay_cache.take_many([instance]).values()
 
-    assert (replay.history, replay.episode) == ([], None)
+    assert (replay.history, replay.replay) == ([], None)
     assert len(queries) == 0

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent
+from orchestrations.models import HistoryRow
 from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_to_end
 
@@ -20,7 +20,7 @@ def test_restarting_a_finished_instance_under_its_id_runs_it_again_with_the_same
     restarted_id = services.restart("order")
     assert restarted_id == "order"
     assert services.get("order").runtime_status == "Pending"
-    assert not HistoryEvent.objects.filter(instance_id="order").exists()
+    assert not HistoryRow.objects.filter(instance_id="order").exists()
     drain_all()
 
     again = services.get("order")
@@ -69,7 +69,7 @@ def test_restarting_under_a_new_id_leaves_the_finished_original_alone():
     drain_all()
 
     assert services.get("original").execution_id == original.execution_id
-    assert HistoryEvent.objects.filter(instance_id="original").count() == original.history_length
+    assert HistoryRow.objects.filter(instance_id="original").count() == original.history_length
     assert services.get(new_id).output == '"kept"'
 
 

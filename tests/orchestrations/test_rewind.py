@@ -8,7 +8,7 @@ import pytest
 
 from functions.models import Execution
 from orchestrations import services
-from orchestrations.models import HistoryEvent
+from orchestrations.models import HistoryRow
 from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import event_types, run_to_end
 
@@ -58,7 +58,7 @@ def test_the_rewound_history_records_the_rewind_and_one_completion(failed_once):
     assert types.count("ExecutionCompleted") == 1
     assert types.count("TaskScheduled") == 1
     assert "TaskFailed" not in types
-    rewound = HistoryEvent.objects.get(instance_id="flaky", event_type="ExecutionRewound")
+    rewound = HistoryRow.objects.get(instance_id="flaky", event_type="ExecutionRewound")
     assert json.loads(rewound.data) == "retry it"
 
 
@@ -66,7 +66,7 @@ def test_the_rewound_history_is_numbered_without_gaps(failed_once):
     services.rewind("flaky")
     drain_all()
 
-    sequences = list(HistoryEvent.objects.filter(instance_id="flaky").values_list("sequence", flat=True))
+    sequences = list(HistoryRow.objects.filter(instance_id="flaky").values_list("sequence", flat=True))
     assert sorted(sequences) == list(range(len(sequences)))
     assert services.get("flaky").history_length == len(sequences)
 

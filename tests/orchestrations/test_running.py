@@ -8,7 +8,7 @@ import pytest
 
 from functions.models import Execution
 from orchestrations import services
-from orchestrations.models import HistoryEvent, WorkItem
+from orchestrations.models import HistoryRow, WorkItem
 from orchestrations.worker.loop import worker_id
 from tests.orchestrations.helpers import event_types, run_orchestrations, run_to_end
 
@@ -56,7 +56,7 @@ def test_an_uncaught_activity_failure_fails_the_instance_with_its_details():
     assert "ValueError: card declined" in instance.failure["message"]
     assert "Traceback" in instance.failure["stack_trace"]
     assert "failing_orchestrator" in instance.failure["stack_trace"]
-    completed = HistoryEvent.objects.get(instance_id=instance.pk, event_type="ExecutionCompleted")
+    completed = HistoryRow.objects.get(instance_id=instance.pk, event_type="ExecutionCompleted")
     assert completed.details["status"] == "Failed"
     assert completed.details["failure"] == instance.failure
 
@@ -67,7 +67,7 @@ def test_calling_an_unknown_activity_fails_the_call_naming_the_activity():
     assert instance.runtime_status == "Failed"
     assert "no activity named 'no_such_activity' is registered" in instance.failure["message"]
     assert not WorkItem.objects.exists()
-    failed = HistoryEvent.objects.get(instance_id=instance.pk, event_type="TaskFailed")
+    failed = HistoryRow.objects.get(instance_id=instance.pk, event_type="TaskFailed")
     assert failed.details["failure"]["error_type"] == "functions.registry.UnknownFunctionError"
 
 
@@ -136,7 +136,7 @@ def test_a_failed_activity_run_is_recorded_with_its_error_and_traceback():
 def test_history_sequence_numbers_are_contiguous_and_unique():
     instance = run_to_end("echo_each", ["Tokyo", "Seattle", "London"])
 
-    sequences = list(HistoryEvent.objects.filter(instance_id=instance.pk).values_list("sequence", flat=True))
+    sequences = list(HistoryRow.objects.filter(instance_id=instance.pk).values_list("sequence", flat=True))
     assert sorted(sequences) == list(range(len(sequences)))
     assert instance.history_length == len(sequences)
 

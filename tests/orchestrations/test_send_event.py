@@ -7,7 +7,7 @@ import json
 import pytest
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Message
+from orchestrations.models import HistoryRow, Message
 from tests.orchestrations.helpers import run_to_end
 
 pytestmark = pytest.mark.django_db
@@ -19,12 +19,12 @@ def test_send_event_raises_the_event_on_the_target_instance():
     sender = run_to_end("send_event_to", {"instance_id": "target", "name": "approval", "data": {"by": "ann"}})
 
     assert sender.runtime_status == "Completed"
-    sent = HistoryEvent.objects.get(instance_id=sender.pk, event_type="EventSent")
+    sent = HistoryRow.objects.get(instance_id=sender.pk, event_type="EventSent")
     assert (sent.name, sent.details["instance_id"]) == ("approval", "target")
     target = services.get("target")
     assert target.runtime_status == "Completed"
     assert json.loads(target.output) == {"by": "ann"}
-    raised = HistoryEvent.objects.get(instance_id="target", event_type="EventRaised")
+    raised = HistoryRow.objects.get(instance_id="target", event_type="EventRaised")
     assert json.loads(raised.data) == {"by": "ann"}
 
 

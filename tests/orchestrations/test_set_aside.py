@@ -14,7 +14,7 @@ from django.utils import timezone
 import entities.worker
 from entities.models import Entity
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance, Message, SetAsideMessage
+from orchestrations.models import HistoryRow, Instance, Message, SetAsideMessage
 from orchestrations.worker import episodes
 from orchestrations.worker.failures import MAX_FAILED_ATTEMPTS
 from orchestrations.worker.loop import drain_all
@@ -67,7 +67,7 @@ def test_a_message_the_episode_cannot_read_fails_the_instance_after_the_bound_an
     assert kept.event == {"event_type": "EventRaised", "no timestamp": True}
     assert "KeyError" in kept.error
     assert not Message.objects.filter(instance_id=instance_id).exists()
-    last = HistoryEvent.objects.filter(instance_id=instance_id).order_by("-sequence").first()
+    last = HistoryRow.objects.filter(instance_id=instance_id).order_by("-sequence").first()
     assert (last.event_type, last.details["status"]) == ("ExecutionCompleted", "Failed")
     assert last.details["failure"]["error_type"] == "CheckpointFailed"
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance, Message
+from orchestrations.models import HistoryRow, Instance, Message
 from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import event_types, run_to_end
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def nothing_stored() -> bool:
-    return not Instance.objects.exists() and not Message.objects.exists() and not HistoryEvent.objects.exists()
+    return not Instance.objects.exists() and not Message.objects.exists() and not HistoryRow.objects.exists()
 
 
 def test_start_stores_a_pending_instance_with_its_start_message():
@@ -127,12 +127,12 @@ def test_start_with_the_id_of_a_finished_instance_replaces_it_with_a_fresh_histo
     assert replaced.runtime_status == "Pending"
     assert replaced.execution_id != first.execution_id
     assert replaced.output is None and replaced.completed_at is None
-    assert not HistoryEvent.objects.filter(instance_id="reused").exists()
+    assert not HistoryRow.objects.filter(instance_id="reused").exists()
     drain_all()
     second = services.get("reused")
     assert (second.runtime_status, second.output) == ("Completed", '"second"')
     assert event_types("reused") == first_history
-    assert set(HistoryEvent.objects.filter(instance_id="reused").values_list("execution_id", flat=True)) == {
+    assert set(HistoryRow.objects.filter(instance_id="reused").values_list("execution_id", flat=True)) == {
         second.execution_id
     }
 
@@ -165,5 +165,5 @@ def test_start_stores_the_version_and_the_orchestrator_sees_it():
     instance = run_to_end("echo_orchestrator", "v", instance_id="versioned", version="2.1")
 
     assert instance.version == "2.1"
-    started = HistoryEvent.objects.get(instance_id="versioned", event_type="ExecutionStarted")
+    started = HistoryRow.objects.get(instance_id="versioned", event_type="ExecutionStarted")
     assert started.details["version"] == "2.1"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import event_types, run_orchestrations, run_to_end
 
@@ -25,7 +25,7 @@ def test_a_sub_orchestration_gets_its_own_row_pointing_at_its_parent():
     child = services.get("parent:0")
     assert (child.name, child.input) == ("echo_orchestrator", '"hi"')
     assert (child.parent_instance_id, child.parent_task_id) == ("parent", 0)
-    created = HistoryEvent.objects.get(instance_id="parent", event_type="SubOrchestrationInstanceCreated")
+    created = HistoryRow.objects.get(instance_id="parent", event_type="SubOrchestrationInstanceCreated")
     assert created.details["instance_id"] == "parent:0"
 
 
@@ -53,7 +53,7 @@ def test_a_failed_sub_orchestration_fails_the_parent_with_the_child_failure():
     assert parent.runtime_status == "Failed"
     assert "Sub-orchestration 'failing_orchestrator' failed" in parent.failure["message"]
     assert "child broke" in parent.failure["message"]
-    failed = HistoryEvent.objects.get(instance_id=parent.pk, event_type="SubOrchestrationInstanceFailed")
+    failed = HistoryRow.objects.get(instance_id=parent.pk, event_type="SubOrchestrationInstanceFailed")
     assert failed.details["failure"] == child.failure
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Message, WorkItem
+from orchestrations.models import HistoryRow, Message, WorkItem
 from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import event_types, run_activities, run_orchestrations, run_to_end
 
@@ -26,7 +26,7 @@ def test_terminating_a_running_instance_ends_it_with_the_reason_as_output():
     assert json.loads(instance.output) == "nobody answered"
     assert instance.completed_at is not None
     assert event_types("stuck")[-2:] == ["ExecutionTerminated", "ExecutionCompleted"]
-    completed = HistoryEvent.objects.get(instance_id="stuck", event_type="ExecutionCompleted")
+    completed = HistoryRow.objects.get(instance_id="stuck", event_type="ExecutionCompleted")
     assert completed.details["status"] == "Terminated"
 
 
@@ -87,5 +87,5 @@ def test_a_terminated_sub_orchestration_fails_its_parent():
     parent = services.get("parent")
     assert parent.runtime_status == "Failed"
     assert "the sub-orchestration was terminated: cancelled by ops" in parent.failure["message"]
-    failed = HistoryEvent.objects.get(instance_id="parent", event_type="SubOrchestrationInstanceFailed")
+    failed = HistoryRow.objects.get(instance_id="parent", event_type="SubOrchestrationInstanceFailed")
     assert failed.details["failure"]["error_type"] == "Terminated"

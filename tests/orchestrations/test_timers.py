@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Message
+from orchestrations.models import HistoryRow, Message
 from orchestrations.store.wakeups import ORCHESTRATIONS
 from orchestrations.worker.loop import drain_all
 from orchestrations.worker.sweeper import ready_queues
@@ -22,7 +22,7 @@ def test_a_timer_is_an_invisible_message_until_it_is_due():
     services.start("wait_on_timer", 3600, instance_id="sleeper")
     drain_all()
 
-    created = HistoryEvent.objects.get(instance_id="sleeper", event_type="TimerCreated")
+    created = HistoryRow.objects.get(instance_id="sleeper", event_type="TimerCreated")
     [timer] = Message.objects.filter(instance_id="sleeper")
     assert timer.event_type == "TimerFired"
     assert timer.visible_at.isoformat() == created.details["fire_at"]

@@ -11,7 +11,7 @@ from django.db.models import Count
 
 from functions.models import Execution
 from orchestrations import services
-from orchestrations.models import HistoryEvent, Instance
+from orchestrations.models import HistoryRow, Instance
 from samples.hello_sequence import CITIES_5
 from tests.conftest import WorkerProcess, is_celery_mode, wait_until
 
@@ -60,7 +60,7 @@ def test_instances_complete_after_a_worker_is_killed_midway(two_workers, capsys)
 
 def _assert_no_duplicated_history(instance_ids: list[str]) -> None:
     for instance_id in instance_ids:
-        rows = list(HistoryEvent.objects.filter(instance_id=instance_id).values_list("event_type", "task_id"))
+        rows = list(HistoryRow.objects.filter(instance_id=instance_id).values_list("event_type", "task_id"))
         scheduled = Counter(task_id for event_type, task_id in rows if event_type == "TaskScheduled")
         completed = Counter(task_id for event_type, task_id in rows if event_type == "TaskCompleted")
         assert sorted(scheduled) == list(range(len(CITIES_5))), instance_id
