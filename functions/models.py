@@ -5,8 +5,8 @@ from django.db import models
 from orchestrations.engine.limits import MAX_INSTANCE_ID_LENGTH, MAX_NAME_LENGTH
 
 
-class FunctionApp(models.Model):
-    """A function app as last seen in the registry."""
+class AppRecord(models.Model):
+    """A function app as last seen in the registry (the SDK's FunctionApp is what code declares)."""
 
     name = models.CharField(max_length=MAX_NAME_LENGTH, unique=True)
     modules = models.JSONField(default=list)
@@ -25,7 +25,7 @@ class Function(models.Model):
         ACTIVITY = "activity"
         ENTITY = "entity"
 
-    app = models.ForeignKey(FunctionApp, on_delete=models.CASCADE, related_name="functions")
+    app = models.ForeignKey(AppRecord, on_delete=models.CASCADE, related_name="functions")
     name = models.CharField(max_length=MAX_NAME_LENGTH)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     module = models.CharField(max_length=300, blank=True)

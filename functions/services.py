@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from functions.models import Function, FunctionApp
+from functions.models import AppRecord, Function
 from functions.registry import registry
 
 
 @transaction.atomic
 def sync_registry() -> None:
-    """Make the FunctionApp and Function rows reflect the registry; functions no longer
+    """Make the AppRecord and Function rows reflect the registry; functions no longer
     registered are kept (their executions still refer to them) but marked unregistered."""
     seen: set[int] = set()
     for app in registry.apps.values():
         modules = sorted({function.module for function in app.functions.values()})
-        app_row, _ = FunctionApp.objects.update_or_create(name=app.name, defaults={"modules": modules})
+        app_row, _ = AppRecord.objects.update_or_create(name=app.name, defaults={"modules": modules})
         for function in app.functions.values():
             row, _ = Function.objects.update_or_create(
                 kind=str(function.kind),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from consoleapp.pages.common import json_download, live_url, require_permission
-from functions.models import Execution, Function, FunctionApp
+from functions.models import AppRecord, Execution, Function
 from orchestrations.services import paging
 
 PAGE_SIZE = 50
@@ -38,7 +38,7 @@ def function_apps(request: HttpRequest) -> HttpResponse:
         .order_by()
     }
     apps = []
-    for app in FunctionApp.objects.prefetch_related("functions"):
+    for app in AppRecord.objects.prefetch_related("functions"):
         functions = sorted(app.functions.all(), key=lambda f: (list(Function.Kind.values).index(f.kind), f.name))
         apps.append({"app": app, "functions": functions})
     context = {

@@ -1,12 +1,12 @@
-"""sync_registry: the FunctionApp and Function rows mirror the registry."""
+"""sync_registry: the AppRecord and Function rows mirror the registry."""
 
 from __future__ import annotations
 
 import pytest
 
 from functions import FunctionApp
+from functions.models import AppRecord as FunctionAppRow
 from functions.models import Function
-from functions.models import FunctionApp as FunctionAppRow
 from functions.services import sync_registry
 
 pytestmark = pytest.mark.django_db
