@@ -4,6 +4,7 @@ replace or delete one with everything stored for it."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
@@ -93,6 +94,14 @@ def delete_instances(instance_ids: list[str]) -> None:
     for model in (HistoryRow, Message, SetAsideMessage, WorkItem, Approval):
         model.objects.filter(instance_id__in=instance_ids).delete()
     Instance.objects.filter(pk__in=instance_ids).delete()
+
+
+@dataclass(slots=True)
+class ActivityRun:
+    """A work item leased to a worker, and the record of that worker's run of it."""
+
+    item: WorkItem
+    execution: Execution
 
 
 def execution_of(item: WorkItem, worker_id: str, started_at: datetime) -> Execution:

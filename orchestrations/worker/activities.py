@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -39,7 +40,7 @@ from orchestrations.store.bulk import (
 )
 from orchestrations.store.inbox import deliver, lock_instances
 from orchestrations.store.leases import LEASE_FREE_SQL, is_lease_free
-from orchestrations.store.rows import execution_of
+from orchestrations.store.rows import ActivityRun, execution_of
 from orchestrations.worker.episodes import EpisodePlan, episode_targets, write_episodes
 from orchestrations.worker.failures import LeaseLostError
 from orchestrations.worker.replay_cache import CachedReplay, replay_cache
@@ -52,7 +53,7 @@ logger = logging.getLogger(__name__)
 MAX_LOCAL_ROUNDS = 200
 
 
-def claim_work_items(worker_id: str, limit: int) -> list[tuple[WorkItem, Execution]]:
+def claim_work_items(worker_id: str, limit: int) -> list[ActivityRun]:
     """Lease up to ``limit`` visible work items with no live lease to this worker, oldest
     first, and record that it starts running them."""
     now = timezone.now()
@@ -77,10 +78,10 @@ def claim_work_items(worker_id: str, limit: int) -> list[tuple[WorkItem, Executi
         return start_executions(items, worker_id, now)
 
 
-def start_executions(items: list[WorkItem], worker_id: str, now: datetime) -> list[tuple[WorkItem, Execution]]:
+def start_executions(items: list[WorkItem], worker_id: str, now: datetime) -> list[ActivityRun]:
     """Record that this worker starts running these (leased) work items."""
     executions = insert_rows(Execution, [execution_of(item, worker_id, now) for item in items])
-    return list(zip(items, executions, strict=True))
+    return [ActivityRun(item, execution) for item, execution in zip(items, executions, strict=True)]
 
 
 def process_activities(worker_id: str, limit: int) -> int:
@@ -98,33 +99,33 @@ def process_activities(worker_id: str, limit: int) -> int:
     return total
 
 
-def run_batch(batch: list[tuple[WorkItem, Execution]], worker_id: str) -> list[ActivityOutcome]:
+def run_batch(batch: list[ActivityRun], worker_id: str) -> list[ActivityOutcome]:
     outcomes: list[ActivityOutcome] = []
-    with LeaseKeeper([item.pk for item, _ in batch], worker_id):
-        for item, execution in batch:
-            outcomes.append(run_activity(item.name, item.input))
-            execution.ended_at = timezone.now()
+    with LeaseKeeper([run.item.pk for run in batch], worker_id):
+        for run in batch:
+            outcomes.append(run_activity(run.item.name, run.item.input))
+            run.execution.ended_at = timezone.now()
     return outcomes
 
 
 def complete_work_items(
-    claimed: list[tuple[WorkItem, Execution]],
+    claimed: list[ActivityRun],
     outcomes: list[ActivityOutcome],
     worker_id: str,
     *,
     carry_on: bool = False,
-) -> list[tuple[WorkItem, Execution]]:
+) -> list[ActivityRun]:
     """Report the results to their orchestrations. With ``carry_on``, run the orchestrations'
     next episode in the same transaction where it can be (see ``_complete_and_carry_on``) and
     return the activities this worker keeps for itself to run next."""
     now = timezone.now()
     answers = []
-    for (item, execution), outcome in zip(claimed, outcomes, strict=True):
-        _record(execution, outcome)
+    for run, outcome in zip(claimed, outcomes, strict=True):
+        _record(run.execution, outcome)
         if outcome.failure is None:
-            answers.append((item, execution, ev.task_completed(now, item.task_id, outcome.result)))
+            answers.append(Answer(run.item, run.execution, ev.task_completed(now, run.item.task_id, outcome.result)))
         else:
-            answers.append((item, execution, ev.task_failed(now, item.task_id, outcome.failure)))
+            answers.append(Answer(run.item, run.execution, ev.task_failed(now, run.item.task_id, outcome.failure)))
     if carry_on and has_returning():
         try:
             return _complete_and_carry_on(answers, worker_id, now)
@@ -135,24 +136,22 @@ def complete_work_items(
     return []
 
 
-def _complete(answers: list[tuple[WorkItem, Execution, HistoryEvent]], worker_id: str) -> None:
+def _complete(answers: list[Answer], worker_id: str) -> None:
     """Record the executions and deliver the results to the orchestrations' inboxes."""
     with transaction.atomic():
-        lock_instances(item.instance_id for item, _, _ in answers)
-        ours = _delete_work_items([item.pk for item, _, _ in answers], worker_id)
+        lock_instances(answer.item.instance_id for answer in answers)
+        ours = _delete_work_items([answer.item.pk for answer in answers], worker_id)
         deliver(
             [
-                Message.for_event(item.instance_id, event, execution_id=item.execution_id)
-                for item, _, event in answers
-                if _still_ours(item, ours)
+                Message.for_event(answer.item.instance_id, answer.event, execution_id=answer.item.execution_id)
+                for answer in answers
+                if _still_ours(answer.item, ours)
             ]
         )
-        update_rows(Execution, [execution for _, execution, _ in answers], EXECUTION_RESULT)
+        update_rows(Execution, [answer.execution for answer in answers], EXECUTION_RESULT)
 
 
-def _complete_and_carry_on(
-    answers: list[tuple[WorkItem, Execution, HistoryEvent]], worker_id: str, now: datetime
-) -> list[tuple[WorkItem, Execution]]:
+def _complete_and_carry_on(answers: list[Answer], worker_id: str, now: datetime) -> list[ActivityRun]:
     """Record the executions and, in the same transaction, run the next episode of each
     orchestration they answer that is free to take them now: running the execution they
     answer, not suspended, with nothing in its inbox ahead of them, and held by no other
@@ -164,13 +163,13 @@ def _complete_and_carry_on(
     the episodes from the rows as it left them and locks and reads the rows in the round trip
     that writes the episodes: if any row is not as it left it, all of that is rolled back and
     done again from the rows read under the lock first."""
-    instance_ids = sorted({item.instance_id for item, _, _ in answers})
+    instance_ids = sorted({answer.item.instance_id for answer in answers})
     answered: dict[str, set[int]] = {}
-    for item, _, _ in answers:
-        answered.setdefault(item.instance_id, set()).add(item.task_id)
+    for answer in answers:
+        answered.setdefault(answer.item.instance_id, set()).add(answer.item.task_id)
     cached = replay_cache.rows_of_sole_answers(answered)
     if len(cached) == len(instance_ids) and all(
-        _can_take_now(cached[item.instance_id], item, now) for item, _, _ in answers
+        _can_take_now(cached[answer.item.instance_id], answer.item, now) for answer in answers
     ):
         replays = replay_cache.take_exact(cached.values())
         if replays is not None:
@@ -181,17 +180,26 @@ def _complete_and_carry_on(
     return _carry_on(answers, worker_id, now, instance_ids)
 
 
+@dataclass(slots=True)
+class Answer:
+    """A finished run of a work item, and the event that answers its orchestration's call."""
+
+    item: WorkItem
+    execution: Execution
+    event: HistoryEvent
+
+
 class _RowMovedError(Exception):
     """An instance row was no longer as this worker had left it."""
 
 
 def _carry_on(
-    answers: list[tuple[WorkItem, Execution, HistoryEvent]],
+    answers: list[Answer],
     worker_id: str,
     now: datetime,
     instance_ids: list[str],
     as_left: tuple[dict[str, Instance], dict[str, CachedReplay]] | None = None,
-) -> list[tuple[WorkItem, Execution]]:
+) -> list[ActivityRun]:
     """``_complete_and_carry_on`` from the rows locked and read first or, given ``as_left``
     (the rows as this worker left them and their replays), from those, checked against the
     rows locked and read with the writes."""
@@ -207,12 +215,13 @@ def _carry_on(
         direct: dict[str, list[HistoryEvent]] = {}
         finished: dict[str, list[int]] = {}
         messages = []
-        for item, _, event in answers:
+        for answer in answers:
+            item = answer.item
             if _can_take_now(instances.get(item.instance_id), item, now):
-                direct.setdefault(item.instance_id, []).append(event)
+                direct.setdefault(item.instance_id, []).append(answer.event)
                 finished.setdefault(item.instance_id, []).append(item.pk)
             else:
-                messages.append(Message.for_event(item.instance_id, event, execution_id=item.execution_id))
+                messages.append(Message.for_event(item.instance_id, answer.event, execution_id=item.execution_id))
         deliver(messages)
         plans = []
         if as_left is None:
@@ -232,11 +241,11 @@ def _carry_on(
         # The work items are taken to be still this worker's: the statements that delete them or
         # take their rows over check it, and if one was taken over (its lease ran out while it
         # ran) everything here is rolled back and the results are delivered by _complete.
-        done = sorted({item.pk for item, _, _ in answers} - {item.pk for item in kept})
+        done = sorted({answer.item.pk for answer in answers} - {item.pk for item in kept})
         also = [
             check,
             _delete_leased(done, worker_id),
-            update_statement(Execution, [execution for _, execution, _ in answers], EXECUTION_RESULT),
+            update_statement(Execution, [answer.execution for answer in answers], EXECUTION_RESULT),
         ]
         if plans:
             kept_executions, (rows, deleted, _) = write_episodes(

@@ -51,7 +51,7 @@ from orchestrations.store.bulk import (
 )
 from orchestrations.store.inbox import deliver
 from orchestrations.store.leases import LEASE_FREE_SQL
-from orchestrations.store.rows import execution_of, new_instance_row, replace_instance
+from orchestrations.store.rows import ActivityRun, execution_of, new_instance_row, replace_instance
 from orchestrations.store.wakeups import ACTIVITIES, notify_on_commit
 from orchestrations.worker.failures import (
     MAX_FAILED_ATTEMPTS,
@@ -600,7 +600,7 @@ def write_episodes(
     kept: Sequence[WorkItem] = (),
     kept_from: str = "",
     also: Sequence[Statement | None] = (),
-) -> tuple[list[tuple[WorkItem, Execution]], list[Any]]:
+) -> tuple[list[ActivityRun], list[Any]]:
     """Write what the episodes did, inside the caller's transaction, which holds the locks on
     their instances and the instances they write to (``locked``, with each row's status and
     execution), and has checked that the episodes may be written.
@@ -628,23 +628,26 @@ def write_episodes(
     kept_ids = {id(item) for item in kept}
     new_items = [item for plan in plans for item in plan.work_items if id(item) not in kept_ids]
     executions = [execution_of(item, worker_id, item.created_at) for item in kept]
-    # The rest in one round trip: history, activities to run, the instance rows.
-    results = run_statements(
-        [
-            *also,
-            insert_statement(HistoryRow, [row for plan in plans for row in plan.history_rows()]),
-            update_statement(WorkItem, kept, WORK_ITEM_FIELDS, where="lease_owner = %s", where_params=[kept_from]),
-            insert_statement(WorkItem, new_items),
-            *_instance_updates(plans),
-            insert_statement(Execution, executions, returning=True),
-        ]
-    )
-    taken_over = results[len(also) + 1]
-    if kept and taken_over != len(kept):
-        raise LeaseLostError(f"{len(kept) - taken_over} of the finished work items are no longer {kept_from}'s")
+    # The rest in one round trip: history, activities to run, the instance rows; each
+    # statement's result read back by the name it was sent under.
+    mine = {
+        "history": insert_statement(HistoryRow, [row for plan in plans for row in plan.history_rows()]),
+        "kept": update_statement(WorkItem, kept, WORK_ITEM_FIELDS, where="lease_owner = %s", where_params=[kept_from]),
+        "new_items": insert_statement(WorkItem, new_items),
+        "executions": insert_statement(Execution, executions, returning=True),
+    }
+    updates = _instance_updates(plans)
+    results = run_statements([*also, *mine.values(), *updates])
+    named = dict(zip(mine, results[len(also) : len(also) + len(mine)], strict=True))
+    if kept and named["kept"] != len(kept):
+        raise LeaseLostError(f"{len(kept) - named['kept']} of the finished work items are no longer {kept_from}'s")
     if new_items:
         notify_on_commit(ACTIVITIES)
-    return list(zip(kept, inserted(executions, results[-1]), strict=True)), results[: len(also)]
+    runs = [
+        ActivityRun(item, execution)
+        for item, execution in zip(kept, inserted(executions, named["executions"]), strict=True)
+    ]
+    return runs, results[: len(also)]
 
 
 #: Every field of a work item but its key: what a kept work item writes over the finished one.

@@ -32,7 +32,7 @@ def start_chain(instance_id: str, items: list[str]) -> WorkItem:
 
 def complete_claimed(worker_id: str = "worker-a", *, carry_on: bool = True, limit: int = 10) -> list:
     claimed = claim_work_items(worker_id, limit)
-    outcomes = [run_activity(item.name, item.input) for item, _ in claimed]
+    outcomes = [run_activity(run.item.name, run.item.input) for run in claimed]
     return complete_work_items(claimed, outcomes, worker_id, carry_on=carry_on)
 
 
@@ -45,7 +45,8 @@ def event_types(instance_id: str) -> list[str]:
 def test_a_result_runs_the_next_episode_at_once_without_an_inbox_message():
     first = start_chain("chain", ["a", "b"])
 
-    [(kept, execution)] = complete_claimed()
+    [run] = complete_claimed()
+    kept, execution = run.item, run.execution
 
     assert not Message.objects.filter(instance_id="chain").exists()
     assert event_types("chain")[-3:] == ["OrchestratorStarted", "TaskCompleted", "TaskScheduled"]
@@ -156,7 +157,7 @@ def test_results_of_several_instances_run_their_episodes_together():
 
     kept = complete_claimed(limit=20)
 
-    assert sorted(item.instance_id for item, _ in kept) == names
+    assert sorted(run.item.instance_id for run in kept) == names
     assert not Message.objects.exists()
     for name in names:
         assert event_types(name)[-1] == "TaskScheduled"
@@ -179,7 +180,8 @@ def test_an_instance_someone_else_wrote_meanwhile_is_read_again_and_replayed():
     # This worker keeps the instance's live replay; another worker writes the row since.
     Instance.objects.filter(pk="chain").update(updated_at=timezone.now() + timedelta(seconds=1))
 
-    [(kept, execution)] = complete_claimed()
+    [run] = complete_claimed()
+    kept = run.item
 
     assert not Message.objects.exists()
     assert event_types("chain") == [
@@ -187,7 +189,7 @@ def test_an_instance_someone_else_wrote_meanwhile_is_read_again_and_replayed():
         *["OrchestratorStarted", "TaskCompleted", "TaskScheduled"],
     ]
     assert (kept.task_id, kept.input) == (1, '"b"')
-    complete_work_items([(kept, execution)], [run_activity("echo", kept.input)], "worker-a", carry_on=True)
+    complete_work_items([run], [run_activity("echo", kept.input)], "worker-a", carry_on=True)
     assert json.loads(services.get("chain").output) == ["a", "b"]
 
 
@@ -232,7 +234,7 @@ def carry_on_calls(monkeypatch) -> list[str]:
 
 
 def complete_kept(kept: list, worker_id: str = "worker-a") -> list:
-    outcomes = [run_activity(item.name, item.input) for item, _ in kept]
+    outcomes = [run_activity(run.item.name, run.item.input) for run in kept]
     return complete_work_items(kept, outcomes, worker_id, carry_on=True)
 
 
@@ -247,7 +249,8 @@ def test_a_chain_this_worker_wrote_last_is_locked_and_checked_in_the_round_trip_
         episodes, "run_statements", lambda statements: batches.append(statements) or real_run(statements)
     )
 
-    [(kept, _)] = complete_kept(kept)
+    [run] = complete_kept(kept)
+    kept = run.item
 
     assert calls == ["as left"]
     [batch] = batches

@@ -194,7 +194,8 @@ def assert_untouched(instance_id: str, *, lease_owner: str) -> None:
 
 
 def test_claiming_a_work_item_leases_it_and_records_a_running_execution(work_item):
-    [(item, execution)] = claim_work_items("worker-a", 10)
+    [run] = claim_work_items("worker-a", 10)
+    item, execution = run.item, run.execution
 
     assert item.pk == work_item.pk
     work_item.refresh_from_db()
@@ -214,10 +215,12 @@ def test_a_leased_work_item_is_not_claimed_by_another_worker(work_item):
 
 
 def test_a_work_item_whose_lease_expired_is_claimed_again_and_the_earlier_run_abandoned(work_item):
-    [(_, first_run)] = claim_work_items("worker-a", 10)
+    [first] = claim_work_items("worker-a", 10)
+    first_run = first.execution
     expire_work_item_leases()
 
-    [(_, second_run)] = claim_work_items("worker-b", 10)
+    [second] = claim_work_items("worker-b", 10)
+    second_run = second.execution
 
     work_item.refresh_from_db()
     assert (work_item.lease_owner, work_item.deliveries) == ("worker-b", 2)
@@ -263,7 +266,8 @@ def test_a_running_activity_keeps_its_lease_past_the_lease_time(settings):
     settings.PERDURA_LEASE_SECONDS = 0.3
     services.start("echo_orchestrator", 1, instance_id="slow")
     run_orchestrations()
-    [(item, _)] = claim_work_items("worker-a", 10)
+    [run] = claim_work_items("worker-a", 10)
+    item = run.item
     first_expiry = WorkItem.objects.get(pk=item.pk).lease_expires_at
 
     with LeaseKeeper([item.pk], "worker-a"):
