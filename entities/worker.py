@@ -28,12 +28,11 @@ from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance, Message, SetAsideMessage
 from orchestrations.store import notices
 from orchestrations.store.inbox import deliver, lock_entities, lock_instances
-from orchestrations.store.leases import lease_free
+from orchestrations.store.leases import LeaseLostError, lease_free
 from orchestrations.store.rows import InstanceRunningError, lock_for_start, schedule_new_instance
 from orchestrations.worker.failures import (
     MAX_FAILED_ATTEMPTS,
     RETRY_SECONDS,
-    LeaseLostError,
     count_failure,
     describe_error,
 )

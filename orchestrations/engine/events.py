@@ -295,3 +295,7 @@ def approval_requested(
 
 def approval_decided(timestamp: datetime, task_id: int, decision: str) -> HistoryEvent:
     return HistoryEvent(EventType.APPROVAL_DECIDED, timestamp, task_id=task_id, data=decision)
+
+
+#: The events a client sends to control an instance: they reach even a suspended one.
+CONTROL_EVENTS = (EventType.EXECUTION_TERMINATED, EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED)

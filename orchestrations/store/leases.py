@@ -8,6 +8,12 @@ from datetime import datetime
 
 from django.db.models import Model, Q
 
+
+class LeaseLostError(Exception):
+    """Another worker took the row (an instance, a work item, an entity) over while this one
+    was working on it: nothing this one would write about it may be written."""
+
+
 #: As SQL, with the current time as its one parameter.
 LEASE_FREE_SQL = "(lease_expires_at IS NULL OR lease_expires_at < %s)"
 

@@ -38,11 +38,11 @@ from orchestrations.store.bulk import (
     update_rows,
     update_statement,
 )
+from orchestrations.store.checkpoint import episode_targets, write_episodes
 from orchestrations.store.inbox import deliver, lock_instances
-from orchestrations.store.leases import LEASE_FREE_SQL, is_lease_free
+from orchestrations.store.leases import LEASE_FREE_SQL, LeaseLostError, is_lease_free
 from orchestrations.store.rows import ActivityRun, execution_of
-from orchestrations.worker.episodes import EpisodePlan, episode_targets, write_episodes
-from orchestrations.worker.failures import LeaseLostError
+from orchestrations.worker.episodes import EpisodePlan
 from orchestrations.worker.replay_cache import CachedReplay, replay_cache
 
 logger = logging.getLogger(__name__)

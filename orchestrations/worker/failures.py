@@ -28,10 +28,6 @@ MAX_FAILED_ATTEMPTS = 5
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
 
 
-class LeaseLostError(Exception):
-    """Another worker took the instance (or entity) over while this one was working on it."""
-
-
 def count_failure(model: type[Model], key: str, worker_id: str, error: BaseException) -> int:
     """Keep a failing row (an instance or an entity) leased to this worker for a little while,
     so that work failing on every try is retried at a steady pace instead of in a tight loop;

@@ -14,7 +14,8 @@ from functions.activities import run_activity
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryRow, Instance, Message, WorkItem
-from orchestrations.worker import activities, episodes
+from orchestrations.store import checkpoint
+from orchestrations.worker import activities
 from orchestrations.worker.activities import claim_work_items, complete_work_items
 from orchestrations.worker.loop import drain_all, process_batch
 from orchestrations.worker.replay_cache import replay_cache
@@ -136,7 +137,7 @@ def test_a_failure_while_carrying_on_delivers_the_result_instead_and_loses_nothi
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away mid-checkpoint")
 
-    monkeypatch.setattr(episodes, "run_statements", broken)
+    monkeypatch.setattr(checkpoint, "run_statements", broken)
     assert complete_claimed() == []
     monkeypatch.undo()
 
@@ -243,10 +244,10 @@ def test_a_chain_this_worker_wrote_last_is_locked_and_checked_in_the_round_trip_
     kept = complete_claimed()  # This worker has now written the instance last.
     calls = carry_on_calls(monkeypatch)
     batches = []
-    real_run = episodes.run_statements
+    real_run = checkpoint.run_statements
     monkeypatch.setattr(activities, "run_statements", lambda statements: pytest.fail("a round trip of its own"))
     monkeypatch.setattr(
-        episodes, "run_statements", lambda statements: batches.append(statements) or real_run(statements)
+        checkpoint, "run_statements", lambda statements: batches.append(statements) or real_run(statements)
     )
 
     [run] = complete_kept(kept)

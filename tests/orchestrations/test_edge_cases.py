@@ -6,9 +6,11 @@ import pytest
 
 from orchestrations import services
 from orchestrations.models import HistoryRow, Instance, WorkItem
+from orchestrations.store import checkpoint
+from orchestrations.store.claims import claim_instances
 from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS
 from orchestrations.worker import episodes
-from orchestrations.worker.episodes import MAX_MESSAGES_PER_EPISODE, claim_instances, plan_episodes, run_claimed
+from orchestrations.worker.episodes import MAX_MESSAGES_PER_EPISODE, plan_episodes, run_claimed
 from orchestrations.worker.loop import process_batch
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +116,7 @@ def test_a_child_id_taken_while_the_parent_was_planning_is_not_replaced():
 def test_a_batch_that_fails_late_is_planned_again_and_numbered_without_gaps(monkeypatch):
     services.start("wait_for_approval", instance_id="first")
     services.start("repeat_text", 3, instance_id="second")
-    real_run_statements = episodes.run_statements
+    real_run_statements = checkpoint.run_statements
     calls = []
 
     def fail_the_first_write(statements):
@@ -124,9 +126,9 @@ def test_a_batch_that_fails_late_is_planned_again_and_numbered_without_gaps(monk
             raise RuntimeError("the database went away mid-checkpoint")
         return real_run_statements(statements)
 
-    monkeypatch.setattr(episodes, "run_statements", fail_the_first_write)
+    monkeypatch.setattr(checkpoint, "run_statements", fail_the_first_write)
     run_claimed(claim_instances("worker-a", 10), "worker-a")
-    monkeypatch.setattr(episodes, "run_statements", real_run_statements)
+    monkeypatch.setattr(checkpoint, "run_statements", real_run_statements)
     assert len(calls) == 3  # The batch, then each episode again on its own.
     services.raise_event("first", "approval", "ok")
     drain()

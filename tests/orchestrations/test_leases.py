@@ -14,6 +14,7 @@ from functions.activities import run_activity
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryRow, Instance, Message, WorkItem
+from orchestrations.store.leases import LeaseLostError
 from orchestrations.worker import episodes
 from orchestrations.worker.activities import LeaseKeeper, claim_work_items, complete_work_items
 from orchestrations.worker.episodes import (
@@ -23,7 +24,6 @@ from orchestrations.worker.episodes import (
     process_orchestrations,
     run_claimed,
 )
-from orchestrations.worker.failures import LeaseLostError
 from orchestrations.worker.loop import drain_all
 from tests.orchestrations.helpers import run_orchestrations
 
