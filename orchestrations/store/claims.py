@@ -3,15 +3,17 @@ another worker holds (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orchestrations.models import Instance
-from orchestrations.store.bulk import claim_rows, db_time
+from functions.models import Execution
+from orchestrations.models import Instance, WorkItem
+from orchestrations.store.bulk import claim_rows, db_time, insert_rows
 from orchestrations.store.leases import LEASE_FREE_SQL
+from orchestrations.store.rows import ActivityRun, execution_of
 
 
 def claim_instances(worker_id: str, limit: int) -> list[str]:
@@ -30,3 +32,34 @@ def claim_instances(worker_id: str, limit: int) -> list[str]:
             assignment_params=[worker_id, db_time(now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS))],
         )
     return [instance.pk for instance in sorted(claimed, key=lambda instance: instance.next_message_at)]
+
+
+def claim_work_items(worker_id: str, limit: int) -> list[ActivityRun]:
+    """Lease up to ``limit`` visible work items with no live lease to this worker, oldest
+    first, and record that it starts running them."""
+    now = timezone.now()
+    with transaction.atomic():
+        items = claim_rows(
+            WorkItem,
+            ready=f"visible_at <= %s AND {LEASE_FREE_SQL}",
+            ready_params=[db_time(now), db_time(now)],
+            order_by="id",
+            limit=limit,
+            assignments="lease_owner = %s, lease_expires_at = %s, deliveries = deliveries + 1",
+            assignment_params=[worker_id, db_time(now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS))],
+        )
+        if not items:
+            return []
+        redelivered = [item.pk for item in items if item.deliveries > 1]
+        if redelivered:
+            # Their earlier run died with its worker.
+            Execution.objects.filter(work_item_id__in=redelivered, status=Execution.Status.RUNNING).update(
+                status=Execution.Status.ABANDONED, ended_at=now
+            )
+        return start_executions(items, worker_id, now)
+
+
+def start_executions(items: list[WorkItem], worker_id: str, now: datetime) -> list[ActivityRun]:
+    """Record that this worker starts running these (leased) work items."""
+    executions = insert_rows(Execution, [execution_of(item, worker_id, now) for item in items])
+    return [ActivityRun(item, execution) for item, execution in zip(items, executions, strict=True)]

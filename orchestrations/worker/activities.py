@@ -27,11 +27,8 @@ from orchestrations.models import Instance, Message, WorkItem
 from orchestrations.store import notices
 from orchestrations.store.bulk import (
     Statement,
-    claim_rows,
-    db_time,
     delete_statement,
     has_returning,
-    insert_rows,
     run_statements,
     select_statement,
     to_objects,
@@ -39,9 +36,10 @@ from orchestrations.store.bulk import (
     update_statement,
 )
 from orchestrations.store.checkpoint import episode_targets, write_episodes
+from orchestrations.store.claims import claim_work_items
 from orchestrations.store.inbox import deliver, lock_instances
-from orchestrations.store.leases import LEASE_FREE_SQL, LeaseLostError, is_lease_free
-from orchestrations.store.rows import ActivityRun, execution_of
+from orchestrations.store.leases import LeaseLostError, is_lease_free
+from orchestrations.store.rows import ActivityRun
 from orchestrations.worker.episodes import EpisodePlan
 from orchestrations.worker.replay_cache import CachedReplay, replay_cache
 
@@ -51,37 +49,6 @@ logger = logging.getLogger(__name__)
 #: How many times in a row an activity worker carries its orchestrations on itself (runs
 #: their next episode, then the activity that episode scheduled) before handing them back.
 MAX_LOCAL_ROUNDS = 200
-
-
-def claim_work_items(worker_id: str, limit: int) -> list[ActivityRun]:
-    """Lease up to ``limit`` visible work items with no live lease to this worker, oldest
-    first, and record that it starts running them."""
-    now = timezone.now()
-    with transaction.atomic():
-        items = claim_rows(
-            WorkItem,
-            ready=f"visible_at <= %s AND {LEASE_FREE_SQL}",
-            ready_params=[db_time(now), db_time(now)],
-            order_by="id",
-            limit=limit,
-            assignments="lease_owner = %s, lease_expires_at = %s, deliveries = deliveries + 1",
-            assignment_params=[worker_id, db_time(now + timedelta(seconds=settings.PERDURA_LEASE_SECONDS))],
-        )
-        if not items:
-            return []
-        redelivered = [item.pk for item in items if item.deliveries > 1]
-        if redelivered:
-            # Their earlier run died with its worker.
-            Execution.objects.filter(work_item_id__in=redelivered, status=Execution.Status.RUNNING).update(
-                status=Execution.Status.ABANDONED, ended_at=now
-            )
-        return start_executions(items, worker_id, now)
-
-
-def start_executions(items: list[WorkItem], worker_id: str, now: datetime) -> list[ActivityRun]:
-    """Record that this worker starts running these (leased) work items."""
-    executions = insert_rows(Execution, [execution_of(item, worker_id, now) for item in items])
-    return [ActivityRun(item, execution) for item, execution in zip(items, executions, strict=True)]
 
 
 def process_activities(worker_id: str, limit: int) -> int:

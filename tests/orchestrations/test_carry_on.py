@@ -15,8 +15,9 @@ from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryRow, Instance, Message, WorkItem
 from orchestrations.store import checkpoint
+from orchestrations.store.claims import claim_work_items
 from orchestrations.worker import activities
-from orchestrations.worker.activities import claim_work_items, complete_work_items
+from orchestrations.worker.activities import complete_work_items
 from orchestrations.worker.loop import drain_all, process_batch
 from orchestrations.worker.replay_cache import replay_cache
 from tests.orchestrations.helpers import run_orchestrations

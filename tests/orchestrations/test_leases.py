@@ -14,9 +14,10 @@ from functions.activities import run_activity
 from functions.models import Execution
 from orchestrations import services
 from orchestrations.models import HistoryRow, Instance, Message, WorkItem
+from orchestrations.store.claims import claim_work_items
 from orchestrations.store.leases import LeaseLostError
 from orchestrations.worker import episodes
-from orchestrations.worker.activities import LeaseKeeper, claim_work_items, complete_work_items
+from orchestrations.worker.activities import LeaseKeeper, complete_work_items
 from orchestrations.worker.episodes import (
     EpisodePlan,
     claim_instances,

@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from orchestrations import services
 from orchestrations.models import Instance, WorkerHeartbeat, WorkItem
-from orchestrations.store.claims import claim_instances
+from orchestrations.store.claims import claim_instances, claim_work_items
 from orchestrations.store.wakeups import ACTIVITIES, ORCHESTRATIONS
-from orchestrations.worker.activities import claim_work_items
 from orchestrations.worker.loop import drain_all
 from orchestrations.worker.sweeper import beat, ready_queues
 from tests.orchestrations.helpers import make_inbox_due, run_orchestrations
