@@ -11,7 +11,7 @@ import pytest
 
 from orchestrations import services
 from orchestrations.engine.events import EventType
-from tests.cli.runner import durable
+from tests.orchestrations.management.runner import durable
 from tests.samples import COMPLETION_TIMEOUT
 
 
