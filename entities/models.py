@@ -4,9 +4,10 @@ from django.db import models
 from django.utils import timezone
 
 from orchestrations.engine.limits import MAX_INSTANCE_ID_LENGTH, MAX_NAME_LENGTH
+from orchestrations.models import Claimable
 
 
-class Entity(models.Model):
+class Entity(Claimable):
     """One entity's state, lock and place in the work queue. Its inbox is the shared Message
     table, addressed by ``entity_id`` (``@name@key``)."""
 
@@ -20,12 +21,6 @@ class Entity(models.Model):
     #: The orchestration holding this entity's lock, if any.
     lock_owner = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH, null=True, blank=True)
     locked_at = models.DateTimeField(null=True, blank=True)
-    next_message_at = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=200, null=True, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    #: Batches in a row that failed for their data, and the last one's error (see entities.worker).
-    failed_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
-    last_error = models.TextField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "key"]

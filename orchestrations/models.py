@@ -22,7 +22,26 @@ from orchestrations.engine.limits import (
 STATUS_CHOICES = [(status.value, status.value) for status in OrchestrationStatus]
 
 
-class Instance(models.Model):
+class Claimable(models.Model):
+    """What makes a row work that workers claim (an instance, an entity): when its inbox next
+    has a message ready, who holds it and until when, and how its work has been failing."""
+
+    #: The earliest ``visible_at`` of the inbox; NULL when nothing waits (for an instance
+    #: while suspended, and an entity while locked: nothing they may take). Workers claim on
+    #: this one column.
+    next_message_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: Work in a row that failed for its data (not a lost lease or a database briefly away),
+    #: and the last error; at a bound it is given up (see worker/failures.py).
+    failed_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    last_error = models.TextField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Instance(Claimable):
     instance_id = models.CharField(max_length=MAX_INSTANCE_ID_LENGTH, primary_key=True)
     name = models.CharField(max_length=MAX_NAME_LENGTH)
     version = models.CharField(max_length=MAX_VERSION_LENGTH, blank=True, default="")
@@ -42,15 +61,6 @@ class Instance(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     history_length = models.IntegerField(default=0)
-    #: The earliest ``visible_at`` of the inbox; NULL when nothing waits (or while suspended,
-    #: for everything but control messages). Workers claim instances on this one column.
-    next_message_at = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=200, null=True, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    #: Episodes in a row that failed for their data (not a lost lease or a database briefly
-    #: away), and the last one's error; at a bound the instance fails (see worker.episodes).
-    failed_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
-    last_error = models.TextField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "instance_id"]

@@ -3,7 +3,7 @@ executions, and one execution with its input, output and traceback."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -67,20 +67,16 @@ def executions(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(status=filters["status"])
     if filters["instance"]:
         rows = rows.filter(instance_id=filters["instance"])
-    after = _decode_token(request.GET.get("after"))
-    if after:
-        started_at, pk = after
-        rows = rows.filter(Q(started_at__lt=started_at) | Q(started_at=started_at, pk__lt=pk))
-    page = list(rows.order_by("-started_at", "-pk")[: PAGE_SIZE + 1])
+    page = paging.newest_first(rows, "started_at", request.GET.get("after"), PAGE_SIZE)
     next_url = None
-    if len(page) > PAGE_SIZE:
+    if page.next_token:
         params = [(key, value) for key, value in filters.items() if value]
-        next_url = f"{reverse('executions')}?{urlencode([*params, ('after', _encode_token(page[PAGE_SIZE - 1]))])}"
+        next_url = f"{reverse('executions')}?{urlencode([*params, ('after', page.next_token)])}"
     context = {
-        "executions": page[:PAGE_SIZE],
+        "executions": page.rows,
         "filters": filters,
         "next_url": next_url,
-        "is_first_page": after is None,
+        "is_first_page": page.is_first,
         "function_names": sorted(
             Function.objects.filter(kind=Function.Kind.ACTIVITY).values_list("name", flat=True).distinct()
         ),
@@ -89,15 +85,6 @@ def executions(request: HttpRequest) -> HttpResponse:
         "live_url": live_url("nav"),
     }
     return render(request, "functions/executions.html", context)
-
-
-def _encode_token(execution: Execution) -> str:
-    return paging.encode([execution.started_at, execution.pk])
-
-
-def _decode_token(token: str | None) -> list | None:
-    """The position after which to list (started_at, pk)."""
-    return paging.decode_leniently(token, [datetime, int])
 
 
 @login_required

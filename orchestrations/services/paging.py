@@ -14,8 +14,11 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
+
+from django.db.models import Q, QuerySet
 
 #: What a token may hold at each position.
 TokenValue = type[datetime] | type[str] | type[int]
@@ -50,6 +53,30 @@ def decode_leniently(token: str | None, kinds: Sequence[TokenValue]) -> list[Any
         return decode(token, kinds)
     except BadTokenError:
         return None
+
+
+@dataclass(frozen=True)
+class LogPage:
+    rows: list[Any]
+    #: The token of the page after this one, if any.
+    next_token: str | None
+    is_first: bool
+
+
+def newest_first(queryset: QuerySet, time_field: str, token: str | None, size: int) -> LogPage:
+    """A page of ``queryset``, newest ``time_field`` first (the primary key breaking ties),
+    after the row ``token`` names (from the start for a token from elsewhere): keyset paging
+    for the console's logs (the audit log, activity runs)."""
+    after = decode_leniently(token, [datetime, int])
+    if after is not None:
+        moment, pk = after
+        queryset = queryset.filter(Q(**{f"{time_field}__lt": moment}) | Q(**{time_field: moment, "pk__lt": pk}))
+    rows = list(queryset.order_by(f"-{time_field}", "-pk")[: size + 1])
+    next_token = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_token = encode([getattr(last, time_field), last.pk])
+    return LogPage(rows[:size], next_token, after is None)
 
 
 def _value(value: Any, kind: TokenValue) -> Any:
