@@ -4,6 +4,6 @@ Django finds an app's models through its models module: importing them here regi
 
 from __future__ import annotations
 
-from orchestrations.access.models import ApiKey, AuditLogEntry
+from orchestrations.access.models import ApiKey, AuditLogEntry, RolePermissions
 
-__all__ = ["ApiKey", "AuditLogEntry"]
+__all__ = ["ApiKey", "AuditLogEntry", "RolePermissions"]

@@ -1,5 +1,5 @@
-"""Access control's records: the audit log and API keys. Roles are Django groups whose
-permissions (roles.PERMISSIONS) hang on AuditLogEntry, as Django needs a model to hold them."""
+"""Access control's records: the audit log and API keys; and the holder of the permissions
+roles are made of (roles.PERMISSIONS), which Django attaches to a model."""
 
 from __future__ import annotations
 
@@ -8,6 +8,20 @@ from django.db import models
 from django.utils import timezone
 
 from orchestrations.access.roles import PERMISSIONS
+
+
+class RolePermissions(models.Model):
+    """No table: what the role matrix's permissions hang on, as Django's permissions need a
+    model. Roles are groups holding some of them (roles.ROLE_PERMISSIONS)."""
+
+    class Meta:
+        app_label = "consoleapp"
+        managed = False
+        default_permissions = ()
+        permissions = list(PERMISSIONS.items())
+
+    def __str__(self) -> str:
+        return "role permissions"
 
 
 class AuditLogEntry(models.Model):
@@ -36,8 +50,6 @@ class AuditLogEntry(models.Model):
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
             models.Index(fields=["actor", "-created_at"], name="audit_actor"),
         ]
-        # The role matrix's permissions, written once in roles.py.
-        permissions = list(PERMISSIONS.items())
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.target_type} {self.target_id}"

@@ -110,5 +110,7 @@ def sync_groups() -> None:
 
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        permissions = Permission.objects.filter(content_type__app_label="consoleapp", codename__in=codenames)
+        permissions = Permission.objects.filter(
+            content_type__app_label="consoleapp", content_type__model="rolepermissions", codename__in=codenames
+        )
         group.permissions.set(permissions)

@@ -58,6 +58,8 @@ def database() -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, bookkeeping columns aside."""
     rows = {}
     for model in apps.get_models():
+        if not model._meta.managed:
+            continue  # No table (RolePermissions).
         label = model._meta.label_lower
         if label in IGNORED and IGNORED[label] is None:
             continue
