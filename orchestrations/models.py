@@ -238,6 +238,15 @@ class WorkItem(models.Model):
     def __str__(self) -> str:
         return f"{self.name} for {self.instance_id}#{self.task_id}"
 
+    @classmethod
+    def for_call(
+        cls, instance_id: str, execution_id: str, task_id: int, name: str, input: str | None, now: datetime
+    ) -> WorkItem:
+        """The work item of an activity call an execution made, ready to run now."""
+        return cls(
+            instance_id=instance_id, execution_id=execution_id, task_id=task_id, name=name, input=input, visible_at=now
+        )
+
 
 class WorkerHeartbeat(models.Model):
     """A worker process (in-process threads or a Celery worker) saying it is alive."""

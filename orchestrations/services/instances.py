@@ -232,14 +232,7 @@ def _reissue_open_calls(instance: Instance, plan: RewindPlan, now: datetime) -> 
     their firing, sub-orchestrations what _resume_child says."""
     waiting_items = set(WorkItem.objects.filter(instance_id=instance.pk).values_list("task_id", flat=True))
     WorkItem.objects.bulk_create(
-        WorkItem(
-            instance_id=instance.pk,
-            execution_id=instance.execution_id,
-            task_id=call.task_id,
-            name=call.name,
-            input=call.input,
-            visible_at=now,
-        )
+        WorkItem.for_call(instance.pk, instance.execution_id, call.task_id, call.name, call.input, now)
         for call in plan.activities
         if call.task_id not in waiting_items
     )

@@ -329,13 +329,8 @@ class EpisodePlan:
         match action:
             case act.ScheduleActivity() if is_known_activity(action.name):
                 self.work_items.append(
-                    WorkItem(
-                        instance_id=self.instance.pk,
-                        execution_id=execution_id,
-                        task_id=action.task_id,
-                        name=action.name,
-                        input=action.input,
-                        visible_at=self.now,
+                    WorkItem.for_call(
+                        self.instance.pk, execution_id, action.task_id, action.name, action.input, self.now
                     )
                 )
             case act.ScheduleActivity():
