@@ -5,6 +5,7 @@ and (most of it) in one round trip to the database. The worker plans the episode
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,10 +19,18 @@ from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Approval, HistoryRow, Instance, Message, SetAsideMessage, WorkItem
 from orchestrations.store import notices
 from orchestrations.store.bulk import Statement, insert_statement, inserted, run_statements, update_statement
-from orchestrations.store.inbox import deliver
+from orchestrations.store.inbox import LockedRow, deliver
 from orchestrations.store.leases import LeaseLostError
 from orchestrations.store.rows import ActivityRun, execution_of, replace_instance
 from orchestrations.store.wakeups import ACTIVITIES, notify_on_commit
+
+
+@dataclass(frozen=True)
+class Written:
+    #: The work items the caller kept to run itself, with their new run records.
+    runs: list[ActivityRun]
+    #: The results of the caller's own statements (``also``), in the order it gave them.
+    also: list[Any]
 
 
 class EpisodeWrites(Protocol):
@@ -60,12 +69,12 @@ def episode_targets(plans: Sequence[EpisodeWrites]) -> list[str]:
 def write_episodes(
     plans: Sequence[EpisodeWrites],
     worker_id: str,
-    locked: dict[str, tuple[str, str]],
+    locked: dict[str, LockedRow],
     *,
     kept: Sequence[WorkItem] = (),
     kept_from: str = "",
     also: Sequence[Statement | None] = (),
-) -> tuple[list[ActivityRun], list[Any]]:
+) -> Written:
     """Write what the episodes did, inside the caller's transaction, which holds the locks on
     their instances and the instances they write to (``locked``, with each row's status and
     execution), and has checked that the episodes may be written.
@@ -112,7 +121,7 @@ def write_episodes(
         ActivityRun(item, execution)
         for item, execution in zip(kept, inserted(executions, named["executions"]), strict=True)
     ]
-    return runs, results[: len(also)]
+    return Written(runs, results[: len(also)])
 
 
 #: Every field of a work item but its key: what a kept work item writes over the finished one.
@@ -120,7 +129,7 @@ WORK_ITEM_FIELDS = [field.name for field in WorkItem._meta.concrete_fields if no
 
 
 def _admit_children(
-    children: list[Instance], starts: list[Message], outgoing: list[Message], locked: dict[str, tuple[str, str]]
+    children: list[Instance], starts: list[Message], outgoing: list[Message], locked: dict[str, LockedRow]
 ) -> tuple[list[Instance], list[Message]]:
     """Check, under the row locks, that each sub-orchestration can start: its id must be free
     or finished, and taken by no earlier start in this batch. A child that cannot start is
@@ -128,8 +137,10 @@ def _admit_children(
     admitted: list[Instance] = []
     dropped: list[Message] = []
     for child, start in zip(children, starts, strict=True):
-        status = locked.get(child.pk, (None, None))[0]
-        if child.pk in {other.pk for other in admitted} or (status is not None and status not in TERMINAL_STATUSES):
+        row = locked.get(child.pk)
+        if child.pk in {other.pk for other in admitted} or (
+            row is not None and row.runtime_status not in TERMINAL_STATUSES
+        ):
             error = ValueError(f"an instance with id {child.pk!r} already exists and is not finished")
             failed = ev.sub_orchestration_failed(
                 child.created_at, child.parent_task_id, FailureDetails.from_exception(error)

@@ -8,6 +8,7 @@ before entity rows and each by id, so two transactions never wait on each other 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
@@ -22,8 +23,16 @@ from orchestrations.store.bulk import Statement, in_keys, key_params, keys_count
 from orchestrations.store.wakeups import ENTITIES, ORCHESTRATIONS, notify_on_commit
 
 
-def lock_instances(instance_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """Lock these instance rows (in id order) and return their (runtime_status, execution_id)."""
+@dataclass(frozen=True, slots=True)
+class LockedRow:
+    """What a writer needs of an instance row it has locked: its status and its execution."""
+
+    runtime_status: str
+    execution_id: str
+
+
+def lock_instances(instance_ids: Iterable[str]) -> dict[str, LockedRow]:
+    """Lock these instance rows (in id order) and return what each says now."""
     ids = sorted({instance_id for instance_id in instance_ids if not is_entity_address(instance_id)})
     if not ids:
         return {}
@@ -34,7 +43,7 @@ def lock_instances(instance_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     [rows] = run_statements([Statement(sql, key_params(ids), returns_rows=True)])
-    return {pk: (status, execution_id) for pk, status, execution_id in rows}
+    return {pk: LockedRow(status, execution_id) for pk, status, execution_id in rows}
 
 
 def lock_entities(entity_ids: Iterable[str], *, create: bool = False) -> list[str]:
@@ -103,10 +112,7 @@ def _bring_forward(model: type[Instance] | type[Entity], earliest: dict[str, dat
         cursor.execute(sql, [value for address_, at in rows for value in (address_, adapt(at))])
 
 
-def _is_deliverable(message: Message, target: tuple[str, str] | None) -> bool:
-    if target is None:
+def _is_deliverable(message: Message, target: LockedRow | None) -> bool:
+    if target is None or target.runtime_status in TERMINAL_STATUSES:
         return False
-    runtime_status, execution_id = target
-    if runtime_status in TERMINAL_STATUSES:
-        return False
-    return not message.execution_id or message.execution_id == execution_id
+    return not message.execution_id or message.execution_id == target.execution_id

@@ -29,7 +29,7 @@ def lock_for_start(instance_id: str) -> str | None:
     status of the finished instance it would replace, or None if the id is free. Raises
     InstanceRunningError if an instance that has not finished has the id."""
     existing = lock_instances([instance_id])
-    status = existing[instance_id][0] if instance_id in existing else None
+    status = existing[instance_id].runtime_status if instance_id in existing else None
     if status is not None and status not in TERMINAL_STATUSES:
         raise InstanceRunningError(f"an instance with id {instance_id!r} already exists and is not finished")
     return status

@@ -37,7 +37,7 @@ from orchestrations.store.bulk import (
 )
 from orchestrations.store.checkpoint import episode_targets, write_episodes
 from orchestrations.store.claims import claim_work_items
-from orchestrations.store.inbox import deliver, lock_instances
+from orchestrations.store.inbox import LockedRow, deliver, lock_instances
 from orchestrations.store.leases import LeaseLostError, is_lease_free
 from orchestrations.store.rows import ActivityRun
 from orchestrations.worker.episodes import EpisodePlan
@@ -198,7 +198,7 @@ def _carry_on(
             plan.take(events)
             plans.append(plan)
         kept = _keep_first_work_items(plans, finished, worker_id)
-        locked = {pk: (instance.runtime_status, instance.execution_id) for pk, instance in instances.items()}
+        locked = {pk: LockedRow(instance.runtime_status, instance.execution_id) for pk, instance in instances.items()}
         targets = [target for target in episode_targets(plans) if target not in locked]
         if targets and check is not None:
             # Own rows are locked before the rows written to, as everywhere.
@@ -215,11 +215,11 @@ def _carry_on(
             update_statement(Execution, [answer.execution for answer in answers], EXECUTION_RESULT),
         ]
         if plans:
-            kept_executions, (rows, deleted, _) = write_episodes(
-                plans, worker_id, locked, kept=kept, kept_from=worker_id, also=also
-            )
+            written = write_episodes(plans, worker_id, locked, kept=kept, kept_from=worker_id, also=also)
+            kept_runs, also_results = written.runs, written.also
         else:
-            kept_executions, (rows, deleted, _) = [], run_statements(also)
+            kept_runs, also_results = [], run_statements(also)
+        rows, deleted = also_results[0], also_results[1]  # Of ``check`` and the delete, as listed above.
         if check is not None:
             _check_unchanged(expected, rows)
         if done and deleted != len(done):
@@ -227,7 +227,7 @@ def _carry_on(
     for plan in plans:
         replay_cache.remember(plan)
     notices.publish(notices.INSTANCE, [*direct, *(child.pk for plan in plans for child in plan.children)])
-    return kept_executions
+    return kept_runs
 
 
 #: What an episode planned from an instance row depends on: if these are as this worker left

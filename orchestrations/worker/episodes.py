@@ -42,6 +42,7 @@ from orchestrations.store.bulk import (
 )
 from orchestrations.store.checkpoint import episode_targets, write_episodes
 from orchestrations.store.claims import claim_instances
+from orchestrations.store.inbox import LockedRow
 from orchestrations.store.leases import LeaseLostError
 from orchestrations.store.rows import new_instance_row
 from orchestrations.worker.failures import (
@@ -542,8 +543,8 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str) -> None:
         if lost:
             raise LeaseLostError(", ".join(sorted(lost)))
         also = [delete_statement(Message, consumed)] if consumed else []
-        locked = {row.pk: (row.runtime_status, row.execution_id) for row in rows}
-        _, deleted = write_episodes(plans, worker_id, locked, also=also)
+        locked = {row.pk: LockedRow(row.runtime_status, row.execution_id) for row in rows}
+        deleted = write_episodes(plans, worker_id, locked, also=also).also
         if consumed and deleted != [len(consumed)]:
             raise LeaseLostError(", ".join(ids))  # Another worker took some of the messages.
     for plan in plans:
