@@ -90,9 +90,9 @@ def complete_work_items(
     for run, outcome in zip(claimed, outcomes, strict=True):
         _record(run.execution, outcome)
         if outcome.failure is None:
-            answers.append(Answer(run.item, run.execution, ev.task_completed(now, run.item.task_id, outcome.result)))
+            answers.append(Answer(run, ev.task_completed(now, run.item.task_id, outcome.result)))
         else:
-            answers.append(Answer(run.item, run.execution, ev.task_failed(now, run.item.task_id, outcome.failure)))
+            answers.append(Answer(run, ev.task_failed(now, run.item.task_id, outcome.failure)))
     if carry_on and has_returning():
         try:
             return _complete_and_carry_on(answers, worker_id, now)
@@ -106,16 +106,16 @@ def complete_work_items(
 def _complete(answers: list[Answer], worker_id: str) -> None:
     """Record the executions and deliver the results to the orchestrations' inboxes."""
     with transaction.atomic():
-        lock_instances(answer.item.instance_id for answer in answers)
-        ours = _delete_work_items([answer.item.pk for answer in answers], worker_id)
+        lock_instances(answer.run.item.instance_id for answer in answers)
+        ours = _delete_work_items([answer.run.item.pk for answer in answers], worker_id)
         deliver(
             [
-                Message.for_event(answer.item.instance_id, answer.event, execution_id=answer.item.execution_id)
+                Message.for_event(answer.run.item.instance_id, answer.event, execution_id=answer.run.item.execution_id)
                 for answer in answers
-                if _still_ours(answer.item, ours)
+                if _still_ours(answer.run.item, ours)
             ]
         )
-        update_rows(Execution, [answer.execution for answer in answers], EXECUTION_RESULT)
+        update_rows(Execution, [answer.run.execution for answer in answers], EXECUTION_RESULT)
 
 
 def _complete_and_carry_on(answers: list[Answer], worker_id: str, now: datetime) -> list[ActivityRun]:
@@ -130,13 +130,13 @@ def _complete_and_carry_on(answers: list[Answer], worker_id: str, now: datetime)
     the episodes from the rows as it left them and locks and reads the rows in the round trip
     that writes the episodes: if any row is not as it left it, all of that is rolled back and
     done again from the rows read under the lock first."""
-    instance_ids = sorted({answer.item.instance_id for answer in answers})
+    instance_ids = sorted({answer.run.item.instance_id for answer in answers})
     answered: dict[str, set[int]] = {}
     for answer in answers:
-        answered.setdefault(answer.item.instance_id, set()).add(answer.item.task_id)
+        answered.setdefault(answer.run.item.instance_id, set()).add(answer.run.item.task_id)
     cached = replay_cache.rows_of_sole_answers(answered)
     if len(cached) == len(instance_ids) and all(
-        _can_take_now(cached[answer.item.instance_id], answer.item, now) for answer in answers
+        _can_take_now(cached[answer.run.item.instance_id], answer.run.item, now) for answer in answers
     ):
         replays = replay_cache.take_exact(cached.values())
         if replays is not None:
@@ -151,8 +151,7 @@ def _complete_and_carry_on(answers: list[Answer], worker_id: str, now: datetime)
 class Answer:
     """A finished run of a work item, and the event that answers its orchestration's call."""
 
-    item: WorkItem
-    execution: Execution
+    run: ActivityRun
     event: HistoryEvent
 
 
@@ -183,7 +182,7 @@ def _carry_on(
         finished: dict[str, list[int]] = {}
         messages = []
         for answer in answers:
-            item = answer.item
+            item = answer.run.item
             if _can_take_now(instances.get(item.instance_id), item, now):
                 direct.setdefault(item.instance_id, []).append(answer.event)
                 finished.setdefault(item.instance_id, []).append(item.pk)
@@ -208,11 +207,11 @@ def _carry_on(
         # The work items are taken to be still this worker's: the statements that delete them or
         # take their rows over check it, and if one was taken over (its lease ran out while it
         # ran) everything here is rolled back and the results are delivered by _complete.
-        done = sorted({answer.item.pk for answer in answers} - {item.pk for item in kept})
+        done = sorted({answer.run.item.pk for answer in answers} - {item.pk for item in kept})
         also = [
             check,
             _delete_leased(done, worker_id),
-            update_statement(Execution, [answer.execution for answer in answers], EXECUTION_RESULT),
+            update_statement(Execution, [answer.run.execution for answer in answers], EXECUTION_RESULT),
         ]
         if plans:
             written = write_episodes(plans, worker_id, locked, kept=kept, kept_from=worker_id, also=also)
