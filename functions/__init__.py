@@ -1,6 +1,15 @@
 """Function apps: what users write against. Porting from the Azure Python SDK is a change of imports."""
 
-from functions.registry import FunctionApp, FunctionKind, UnknownFunctionError, registry
+from functions.bindings import (
+    AuthLevel,
+    HttpMethod,
+    HttpRequest,
+    HttpResponse,
+    Out,
+    QueueMessage,
+    TimerRequest,
+)
+from functions.registry import FunctionApp, FunctionKind, RegistrationError, UnknownFunctionError, registry
 from orchestrations.engine import (
     DurableHttpResponse,
     DurableOrchestrationContext,
@@ -11,14 +20,22 @@ from orchestrations.engine import (
 )
 
 __all__ = [
+    "AuthLevel",
     "DurableHttpResponse",
     "DurableOrchestrationContext",
     "EntityId",
     "FunctionApp",
     "FunctionKind",
+    "HttpMethod",
+    "HttpRequest",
+    "HttpResponse",
     "OrchestrationContext",
+    "Out",
+    "QueueMessage",
+    "RegistrationError",
     "RetryOptions",
     "TaskFailedError",
+    "TimerRequest",
     "UnknownFunctionError",
     "registry",
 ]

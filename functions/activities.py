@@ -47,7 +47,7 @@ def is_known_activity(name: str) -> bool:
 
 
 def run_activity(name: str, input_json: str | None) -> ActivityOutcome:
-    with _captured_logs() as logs:
+    with captured_logs() as logs:
         try:
             func = (
                 builtins.http_activity if name == HTTP_ACTIVITY_NAME else registry.get(FunctionKind.ACTIVITY, name).func
@@ -60,7 +60,7 @@ def run_activity(name: str, input_json: str | None) -> ActivityOutcome:
     return ActivityOutcome(result=serialized, logs=logs.text())
 
 
-class _Collector:
+class LogCollector:
     """The log lines of one activity run."""
 
     def __init__(self) -> None:
@@ -99,11 +99,11 @@ _handler = _ActivityLogs()
 
 
 @contextmanager
-def _captured_logs() -> Iterator[_Collector]:
+def captured_logs() -> Iterator[LogCollector]:
     root = logging.getLogger()
     if _handler not in root.handlers:  # Logging set up again (dictConfig) drops it.
         root.addHandler(_handler)
-    collector = _Collector()
+    collector = LogCollector()
     _handler.running.collector = collector
     try:
         yield collector

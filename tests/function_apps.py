@@ -46,12 +46,12 @@ def wait_for_approval(ctx):
 @app.activity
 def fail_first_time(key: str) -> str:
     """A transient fault: fails on its first run for ``key`` and succeeds on every later one.
-    The Execution table remembers the failed run, so worker processes agree on it."""
-    from functions.models import Execution
+    The Invocation table remembers the failed run, so worker processes agree on it."""
+    from functions.models import Invocation
     from orchestrations.engine.serialization import dumps
 
-    failed_before = Execution.objects.filter(
-        function_name="fail_first_time", input=dumps(key), status=Execution.Status.FAILED
+    failed_before = Invocation.objects.filter(
+        function_name="fail_first_time", input=dumps(key), status=Invocation.Status.FAILED
     ).exists()
     if not failed_before:
         raise RuntimeError(f"transient failure for {key}")
@@ -286,7 +286,7 @@ def repeat_text(ctx):
 
 @app.activity
 def log_and_echo(value):
-    """Logs a line (kept with its Execution) and returns its input."""
+    """Logs a line (kept with its Invocation) and returns its input."""
     logging.getLogger("tests.activities").warning("working on %s", value)
     return value
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from consoleapp.pages.common import json_download, live_url, require_permission
-from functions.models import AppRecord, Execution, Function
+from functions.models import AppRecord, Function, Invocation
 from orchestrations.services import paging
 
 PAGE_SIZE = 50
@@ -28,11 +28,11 @@ def function_apps(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - timedelta(hours=1)
     stats = {
         row["function_name"]: row
-        for row in Execution.objects.filter(started_at__gte=since)
+        for row in Invocation.objects.filter(started_at__gte=since)
         .values("function_name")
         .annotate(
             runs=Count("pk"),
-            failures=Count("pk", filter=Q(status=Execution.Status.FAILED)),
+            failures=Count("pk", filter=Q(status=Invocation.Status.FAILED)),
             average=Avg(_duration()),
         )
         .order_by()
@@ -44,7 +44,7 @@ def function_apps(request: HttpRequest) -> HttpResponse:
     context = {
         "apps": apps,
         "stats": stats,
-        "recent": list(Execution.objects.order_by("-started_at", "-pk")[:15]),
+        "recent": list(Invocation.objects.order_by("-started_at", "-pk")[:15]),
         "nav": "functions",
         "live_url": live_url("nav"),
     }
@@ -60,7 +60,7 @@ def _duration() -> ExpressionWrapper:
 def executions(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "view_console")
     filters = {key: (request.GET.get(key) or "").strip() for key in ("function", "status", "instance")}
-    rows = Execution.objects.all()
+    rows = Invocation.objects.all()
     if filters["function"]:
         rows = rows.filter(function_name=filters["function"])
     if filters["status"]:
@@ -80,7 +80,7 @@ def executions(request: HttpRequest) -> HttpResponse:
         "function_names": sorted(
             Function.objects.filter(kind=Function.Kind.ACTIVITY).values_list("name", flat=True).distinct()
         ),
-        "statuses": Execution.Status.values,
+        "statuses": Invocation.Status.values,
         "nav": "functions",
         "live_url": live_url("nav"),
     }
@@ -91,8 +91,8 @@ def executions(request: HttpRequest) -> HttpResponse:
 @require_GET
 def execution_detail(request: HttpRequest, execution_id: int) -> HttpResponse:
     require_permission(request.user, "view_console")
-    execution = get_object_or_404(Execution, pk=execution_id)
-    attempts = Execution.objects.filter(instance_id=execution.instance_id, task_id=execution.task_id).order_by(
+    execution = get_object_or_404(Invocation, pk=execution_id)
+    attempts = Invocation.objects.filter(instance_id=execution.instance_id, task_id=execution.task_id).order_by(
         "started_at", "pk"
     )
     context = {"execution": execution, "attempts": list(attempts), "nav": "functions", "live_url": live_url("nav")}
@@ -110,7 +110,7 @@ EXECUTION_DOWNLOADS = {
 def execution_download(request: HttpRequest, execution_id: int, part: str) -> HttpResponse:
     """An activity run's input or output, whole, for the page that shows it cut."""
     require_permission(request.user, "view_console")
-    execution = get_object_or_404(Execution, pk=execution_id)
+    execution = get_object_or_404(Invocation, pk=execution_id)
     if part not in EXECUTION_DOWNLOADS:
         raise Http404("nothing to download by that name")
     return json_download(EXECUTION_DOWNLOADS[part](execution), f"execution-{execution.pk}-{part}.json")

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from django.db.models import Min
 
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations.engine import FailureDetails, HistoryEvent, OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import CONTROL_EVENTS
@@ -108,7 +108,7 @@ def write_episodes(
         "history": insert_statement(HistoryRow, [row for plan in plans for row in plan.history_rows()]),
         "kept": update_statement(WorkItem, kept, WORK_ITEM_FIELDS, where="lease_owner = %s", where_params=[kept_from]),
         "new_items": insert_statement(WorkItem, new_items),
-        "executions": insert_statement(Execution, executions, returning=True),
+        "executions": insert_statement(Invocation, executions, returning=True),
     }
     updates = _instance_updates(plans)
     results = run_statements([*also, *mine.values(), *updates])

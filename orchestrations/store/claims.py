@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations.models import Instance, WorkItem
 from orchestrations.store.bulk import claim_rows, db_time, insert_rows
 from orchestrations.store.leases import LEASE_FREE_SQL
@@ -53,13 +53,13 @@ def claim_work_items(worker_id: str, limit: int) -> list[ActivityRun]:
         redelivered = [item.pk for item in items if item.deliveries > 1]
         if redelivered:
             # Their earlier run died with its worker.
-            Execution.objects.filter(work_item_id__in=redelivered, status=Execution.Status.RUNNING).update(
-                status=Execution.Status.ABANDONED, ended_at=now
+            Invocation.objects.filter(work_item_id__in=redelivered, status=Invocation.Status.RUNNING).update(
+                status=Invocation.Status.ABANDONED, ended_at=now
             )
         return start_executions(items, worker_id, now)
 
 
 def start_executions(items: list[WorkItem], worker_id: str, now: datetime) -> list[ActivityRun]:
     """Record that this worker starts running these (leased) work items."""
-    executions = insert_rows(Execution, [execution_of(item, worker_id, now) for item in items])
+    executions = insert_rows(Invocation, [execution_of(item, worker_id, now) for item in items])
     return [ActivityRun(item, execution) for item, execution in zip(items, executions, strict=True)]

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.status import TERMINAL_STATUSES
@@ -101,12 +101,12 @@ class ActivityRun:
     """A work item leased to a worker, and the record of that worker's run of it."""
 
     item: WorkItem
-    execution: Execution
+    execution: Invocation
 
 
-def execution_of(item: WorkItem, worker_id: str, started_at: datetime) -> Execution:
+def execution_of(item: WorkItem, worker_id: str, started_at: datetime) -> Invocation:
     """The record of this worker's run of a work item (its attempt is the item's delivery count)."""
-    return Execution(
+    return Invocation(
         function_name=item.name,
         instance_id=item.instance_id,
         task_id=item.task_id,

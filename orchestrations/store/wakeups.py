@@ -22,7 +22,9 @@ logger = logging.getLogger(__name__)
 ORCHESTRATIONS = "orchestrations"
 ACTIVITIES = "activities"
 ENTITIES = "entities"
-QUEUES = (ORCHESTRATIONS, ACTIVITIES, ENTITIES)
+#: Functions run by events: due timer occurrences and visible queue messages.
+TRIGGERS = "triggers"
+QUEUES = (ORCHESTRATIONS, ACTIVITIES, ENTITIES, TRIGGERS)
 
 
 def celery_queue_name(queue: str) -> str:

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from functions.activities import ActivityOutcome, run_activity
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import HistoryEvent
@@ -115,7 +115,7 @@ def _complete(answers: list[Answer], worker_id: str) -> None:
                 if _still_ours(answer.run.item, ours)
             ]
         )
-        update_rows(Execution, [answer.run.execution for answer in answers], EXECUTION_RESULT)
+        update_rows(Invocation, [answer.run.execution for answer in answers], EXECUTION_RESULT)
 
 
 def _complete_and_carry_on(answers: list[Answer], worker_id: str, now: datetime) -> list[ActivityRun]:
@@ -211,7 +211,7 @@ def _carry_on(
         also = [
             check,
             _delete_leased(done, worker_id),
-            update_statement(Execution, [answer.run.execution for answer in answers], EXECUTION_RESULT),
+            update_statement(Invocation, [answer.run.execution for answer in answers], EXECUTION_RESULT),
         ]
         if plans:
             written = write_episodes(plans, worker_id, locked, kept=kept, kept_from=worker_id, also=also)
@@ -300,18 +300,18 @@ def _still_ours(item: WorkItem, ours: set[int]) -> bool:
 
 
 #: The width of the error type's column: a class nested deep in a long module path is cut to it.
-ERROR_TYPE_LENGTH = Execution._meta.get_field("error_type").max_length
+ERROR_TYPE_LENGTH = Invocation._meta.get_field("error_type").max_length
 
 EXECUTION_RESULT = ["status", "ended_at", "output", "error_type", "error_message", "traceback", "logs"]
 
 
-def _record(execution: Execution, outcome: ActivityOutcome) -> None:
+def _record(execution: Invocation, outcome: ActivityOutcome) -> None:
     execution.logs = outcome.logs
     if outcome.failure is None:
-        execution.status = Execution.Status.COMPLETED
+        execution.status = Invocation.Status.COMPLETED
         execution.output = outcome.result
     else:
-        execution.status = Execution.Status.FAILED
+        execution.status = Invocation.Status.FAILED
         execution.error_type = outcome.failure.error_type[:ERROR_TYPE_LENGTH]
         execution.error_message = outcome.failure.message
         execution.traceback = outcome.failure.stack_trace or ""

@@ -10,7 +10,14 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, InProcessDispatcher, get_dispatcher
+from orchestrations.store.wakeups import (
+    ACTIVITIES,
+    ENTITIES,
+    ORCHESTRATIONS,
+    TRIGGERS,
+    InProcessDispatcher,
+    get_dispatcher,
+)
 from orchestrations.worker.loop import drain
 from orchestrations.worker.sweeper import Sweeper
 
@@ -23,6 +30,7 @@ class InProcessWorkers:
         orchestration_threads: int | None = None,
         activity_threads: int | None = None,
         entity_threads: int | None = None,
+        trigger_threads: int | None = None,
     ) -> None:
         dispatcher = get_dispatcher()
         if not isinstance(dispatcher, InProcessDispatcher):
@@ -33,6 +41,7 @@ class InProcessWorkers:
             ORCHESTRATIONS: orchestration_threads or settings.PERDURA_INPROCESS_ORCHESTRATION_THREADS,
             ACTIVITIES: activity_threads or settings.PERDURA_INPROCESS_ACTIVITY_THREADS,
             ENTITIES: entity_threads or settings.PERDURA_INPROCESS_ENTITY_THREADS,
+            TRIGGERS: trigger_threads or settings.PERDURA_INPROCESS_TRIGGER_THREADS,
         }
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from django.conf import settings
 
 from entities.worker import process_entities
-from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, QUEUES
+from functions.worker.triggers import process_triggers
+from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, QUEUES, TRIGGERS
 from orchestrations.worker.activities import process_activities
 from orchestrations.worker.episodes import process_orchestrations
 
@@ -20,6 +21,7 @@ _PROCESSORS: dict[str, Callable[[str, int], int]] = {
     ORCHESTRATIONS: process_orchestrations,
     ACTIVITIES: process_activities,
     ENTITIES: process_entities,
+    TRIGGERS: process_triggers,
 }
 
 

@@ -17,10 +17,11 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from entities.models import Entity
+from functions.worker.triggers import triggers_ready
 from orchestrations.models import Approval, Instance, WorkerHeartbeat, WorkItem
 from orchestrations.store.approvals import settle
 from orchestrations.store.leases import lease_free
-from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, notify
+from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, TRIGGERS, notify
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def ready_queues() -> list[str]:
         ready.append(ACTIVITIES)
     if Entity.objects.filter(free, next_message_at__lte=now).exists():
         ready.append(ENTITIES)
+    if triggers_ready(now):
+        ready.append(TRIGGERS)
     return ready
 
 

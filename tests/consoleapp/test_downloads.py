@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from entities import services as entity_services
 from entities.models import Entity
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Approval, HistoryRow, Instance
@@ -36,14 +36,14 @@ def stored():
     Instance.objects.filter(pk="done").update(input=DEEP)
     HistoryRow.objects.filter(instance_id="done", event_type="ExecutionStarted").update(data=DEEP)
     Entity.objects.filter(pk="@counter@c1").update(state=DEEP)
-    Execution.objects.filter(instance_id="done").update(output=DEEP)
+    Invocation.objects.filter(instance_id="done").update(output=DEEP)
     Approval.objects.filter(instance_id="ship-A-7").update(details=DEEP)
     started = HistoryRow.objects.get(instance_id="done", event_type="ExecutionStarted")
     return {
         "instance": reverse("instance-download", args=["done", "input"]),
         "history event": reverse("history-event-download", args=["done", started.pk, "data"]),
         "entity": reverse("entity-download", args=["@counter@c1"]),
-        "execution": reverse("execution-download", args=[Execution.objects.get(instance_id="done").pk, "output"]),
+        "execution": reverse("execution-download", args=[Invocation.objects.get(instance_id="done").pk, "output"]),
         "approval": reverse("approval-download", args=[Approval.objects.get(instance_id="ship-A-7").pk]),
     }
 
@@ -113,7 +113,7 @@ def test_an_approval_is_downloaded_by_every_role_that_reads_as_the_inbox_shows_i
 )
 def test_unknown_things_are_not_found(stored, viewer, name, args):
     first_event = HistoryRow.objects.filter(instance_id="done").order_by("sequence").first().pk
-    first_execution = Execution.objects.get(instance_id="done").pk
+    first_execution = Invocation.objects.get(instance_id="done").pk
     known = {"first-event": first_event, "first-execution": first_execution}
 
     response = viewer.get(reverse(name, args=[known.get(arg, arg) for arg in args]))

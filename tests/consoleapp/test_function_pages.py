@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from functions.models import Execution
+from functions.models import Invocation
 from functions.services import sync_registry
 from orchestrations import services
 from orchestrations.worker.loop import drain_all
@@ -37,7 +37,7 @@ def test_executions_filter_by_status(viewer):
 
 def test_an_execution_shows_its_input_and_traceback(viewer):
     failed_instance("broken")
-    execution = Execution.objects.get(instance_id="broken")
+    execution = Invocation.objects.get(instance_id="broken")
 
     page = viewer.get(reverse("execution", args=[execution.pk])).content.decode()
 
@@ -49,7 +49,7 @@ def test_an_execution_shows_its_input_and_traceback(viewer):
 def test_an_execution_shows_what_the_activity_logged_escaped(viewer):
     services.start("call_activity_by_name", {"activity": "log_and_echo", "input": "<b>bold</b>"}, instance_id="logged")
     drain_all()
-    execution = Execution.objects.get(instance_id="logged")
+    execution = Invocation.objects.get(instance_id="logged")
 
     page = viewer.get(reverse("execution", args=[execution.pk])).content.decode()
 

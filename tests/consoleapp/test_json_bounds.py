@@ -17,7 +17,7 @@ from consoleapp.pages.instance import render_instance_live
 from consoleapp.templatetags.console import PRETTY_DEPTH_LIMIT, STORED_EXCERPT_LIMIT
 from entities import services as entity_services
 from entities.models import Entity
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations import services
 from orchestrations.engine import EntityId
 from orchestrations.models import Approval, HistoryRow, Instance
@@ -73,7 +73,7 @@ def echo_stored(instance_id: str, text: str) -> Instance:
     HistoryRow.objects.filter(
         instance_id=instance_id, event_type__in=["ExecutionStarted", "ExecutionCompleted"]
     ).update(data=text)
-    Execution.objects.filter(instance_id=instance_id).update(input=text, output=text)
+    Invocation.objects.filter(instance_id=instance_id).update(input=text, output=text)
     return Instance.objects.get(pk=instance_id)
 
 
@@ -139,8 +139,8 @@ def test_a_history_event_with_deep_data_opens_small(viewer):
 def test_an_activity_run_with_a_near_limit_payload_keeps_its_page_small(viewer):
     echo("small", [1])
     echo_stored("large", NEAR_THE_PAYLOAD_LIMIT)
-    small = Execution.objects.get(instance_id="small")
-    large = Execution.objects.get(instance_id="large")
+    small = Invocation.objects.get(instance_id="small")
+    large = Invocation.objects.get(instance_id="large")
 
     page = get(viewer, reverse("execution", args=[large.pk]))
 

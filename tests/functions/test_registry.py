@@ -106,10 +106,16 @@ def test_looking_up_a_kind_with_nothing_registered_says_none(fresh_registry):
         fresh_registry.get(FunctionKind.ENTITY, "counter")
 
 
-@pytest.mark.parametrize("name", ["", None])
-def test_a_function_app_needs_a_name(fresh_registry, name):
+def test_a_function_app_needs_a_non_empty_name(fresh_registry):
     with pytest.raises(ValueError, match="a function app needs a non-empty name"):
-        FunctionApp(name)
+        FunctionApp("")
+
+
+def test_a_function_app_without_a_name_is_named_by_its_module_as_azure_apps_have_no_name(fresh_registry):
+    app = FunctionApp()
+
+    assert app.name == __name__
+    assert fresh_registry.apps[__name__] is app
 
 
 def test_a_function_name_too_long_to_store_is_refused_naming_it(fresh_registry):

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.db.models import Count
 
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations import services
 from orchestrations.models import HistoryRow, Instance
 from samples.hello_sequence import CITIES_5
@@ -50,7 +50,9 @@ def test_instances_complete_after_a_worker_is_killed_midway(two_workers, capsys)
     for instance in Instance.objects.filter(pk__in=instance_ids):
         assert services.parse_json(instance.output, "output") == expected, instance.pk
     _assert_no_duplicated_history(instance_ids)
-    ran_twice = Execution.objects.values("instance_id", "task_id").annotate(runs=Count("id")).filter(runs__gt=1).count()
+    ran_twice = (
+        Invocation.objects.values("instance_id", "task_id").annotate(runs=Count("id")).filter(runs__gt=1).count()
+    )
     with capsys.disabled():
         print(
             f"\ncrash recovery: killed one of two workers after {killed_at}/{INSTANCES} instances completed; "

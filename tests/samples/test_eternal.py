@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations import services
 from orchestrations.engine.events import EventType
 from orchestrations.worker.loop import drain_all
@@ -46,7 +46,7 @@ def test_session_cleanup_runs_each_cycle_as_a_new_execution(workers):
     assert instance.runtime_status == "Completed"
     assert json.loads(instance.output) == {"cycles": 3, "purged": 1 + 2 + 3}
     # One purge per execution: two continue-as-new restarts, three cycles.
-    purges = Execution.objects.filter(instance_id=instance_id, function_name="purge_expired_sessions")
+    purges = Invocation.objects.filter(instance_id=instance_id, function_name="purge_expired_sessions")
     assert sorted(json.loads(execution.input) for execution in purges) == [1, 2, 3]
     # The history holds the last execution only, which started from the carried-over state.
     history = services.history(instance_id)

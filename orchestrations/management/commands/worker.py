@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from functions.services import sync_registry
-from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, celery_queue_name
+from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, TRIGGERS, celery_queue_name
 from orchestrations.worker.sweeper import Sweeper
 
 _PR_SET_PDEATHSIG = 1
@@ -38,6 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--orchestration-concurrency", type=int, default=2, metavar="N")
         parser.add_argument("--activity-concurrency", type=int, default=4, metavar="N")
         parser.add_argument("--entity-concurrency", type=int, default=1, metavar="N")
+        parser.add_argument("--trigger-concurrency", type=int, default=2, metavar="N")
         parser.add_argument("--pool", choices=["prefork", "threads", "solo"], default="prefork")
         parser.add_argument("--loglevel", default="WARNING", help="Celery log level (INFO logs every wake-up)")
 
@@ -51,6 +52,7 @@ class Command(BaseCommand):
             ORCHESTRATIONS: options["orchestration_concurrency"],
             ACTIVITIES: options["activity_concurrency"],
             ENTITIES: options["entity_concurrency"],
+            TRIGGERS: options["trigger_concurrency"],
         }
         if min(concurrency.values()) < 1:
             raise CommandError("concurrency must be at least 1")

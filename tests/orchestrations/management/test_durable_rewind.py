@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations.worker.loop import drain_all
 from tests.orchestrations.management.runner import durable, stored_rows
 
@@ -13,7 +13,7 @@ from tests.orchestrations.management.runner import durable, stored_rows
 def test_rewind_runs_the_failed_activity_again():
     durable("start", "failing_orchestrator", "--id", "doomed", "--input", '"out of stock"')
     drain_all()
-    assert Execution.objects.filter(instance_id="doomed", function_name="fail").count() == 1
+    assert Invocation.objects.filter(instance_id="doomed", function_name="fail").count() == 1
 
     outcome = durable("rewind", "doomed", "--reason", "stock replenished")
 
@@ -21,7 +21,7 @@ def test_rewind_runs_the_failed_activity_again():
     assert outcome.stdout == "Rewound instance 'doomed'.\n"
     assert durable("status", "doomed").json()["runtimeStatus"] == "Running"
     drain_all()
-    assert Execution.objects.filter(instance_id="doomed", function_name="fail").count() == 2
+    assert Invocation.objects.filter(instance_id="doomed", function_name="fail").count() == 2
     document = durable("status", "doomed", "--history").json()
     assert "ExecutionRewound" in [event["EventType"] for event in document["historyEvents"]]
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations import services
 from orchestrations.models import HistoryRow
 from orchestrations.worker.loop import drain_all
@@ -35,7 +35,7 @@ def test_a_rewound_instance_runs_the_failed_activity_again_and_completes(failed_
     assert instance.runtime_status == "Completed"
     assert json.loads(instance.output) == "recovered payment-1"
     assert instance.failure is None
-    runs = Execution.objects.filter(instance_id="flaky").order_by("started_at", "pk")
+    runs = Invocation.objects.filter(instance_id="flaky").order_by("started_at", "pk")
     assert [run.status for run in runs] == ["Failed", "Completed"]
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from functions.activities import run_activity
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations import services
 from orchestrations.models import HistoryRow, Instance, Message, WorkItem
 from orchestrations.store import checkpoint
@@ -57,7 +57,7 @@ def test_a_result_runs_the_next_episode_at_once_without_an_inbox_message():
     assert row.pk == first.pk == kept.pk
     assert (row.task_id, row.input, row.lease_owner, row.deliveries) == (1, '"b"', "worker-a", 1)
     assert row.lease_expires_at > timezone.now()
-    finished, running = Execution.objects.order_by("pk")
+    finished, running = Invocation.objects.order_by("pk")
     assert (finished.status, finished.output, finished.task_id) == ("Completed", '"a"', 0)
     assert (running.pk, running.status, running.task_id, running.work_item_id) == (execution.pk, "Running", 1, row.pk)
     instance = services.get("chain")
@@ -74,7 +74,7 @@ def test_the_kept_activity_is_run_and_the_chain_finishes_in_the_same_worker_call
     assert (instance.runtime_status, json.loads(instance.output)) == ("Completed", ["a", "b", "c"])
     assert not WorkItem.objects.exists()
     assert not Message.objects.exists()
-    assert list(Execution.objects.order_by("task_id").values_list("status", flat=True)) == ["Completed"] * 3
+    assert list(Invocation.objects.order_by("task_id").values_list("status", flat=True)) == ["Completed"] * 3
 
 
 def test_a_result_waits_in_the_inbox_behind_an_event_that_came_first():
@@ -144,7 +144,7 @@ def test_a_failure_while_carrying_on_delivers_the_result_instead_and_loses_nothi
 
     assert Message.objects.filter(instance_id="chain", event_type="TaskCompleted").count() == 1
     assert event_types("chain")[-1] == "TaskScheduled"
-    assert Execution.objects.get().status == "Completed"
+    assert Invocation.objects.get().status == "Completed"
     # The replay advanced by the failed attempt was not kept.
     assert replay_cache.take_many([Instance.objects.get(pk="chain")])["chain"].replay is None
     drain_all()
@@ -165,7 +165,7 @@ def test_results_of_several_instances_run_their_episodes_together():
         assert event_types(name)[-1] == "TaskScheduled"
         assert services.get(name).history_length == 6
     assert WorkItem.objects.filter(lease_owner="worker-a", deliveries=1).count() == 12
-    assert Execution.objects.filter(status="Completed").count() == 12
+    assert Invocation.objects.filter(status="Completed").count() == 12
 
 
 def test_without_carry_on_results_go_to_the_inbox():
@@ -276,7 +276,7 @@ def test_a_row_changed_since_this_worker_wrote_it_rolls_the_attempt_back_and_goe
     assert queued == ["EventRaised", "TaskCompleted"]
     assert event_types("chain")[-1] == "TaskScheduled"
     assert services.get("chain").history_length == 6
-    assert Execution.objects.filter(status="Completed").count() == 2
+    assert Invocation.objects.filter(status="Completed").count() == 2
     drain_all()
     assert json.loads(services.get("chain").output) == ["a", "b", "c"]
 

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from functions.activities import run_activity
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations import services
 from orchestrations.models import HistoryRow, Instance, Message, WorkItem
 from orchestrations.store.claims import claim_work_items
@@ -202,7 +202,7 @@ def test_claiming_a_work_item_leases_it_and_records_a_running_execution(work_ite
     work_item.refresh_from_db()
     assert (work_item.lease_owner, work_item.deliveries) == ("worker-a", 1)
     assert work_item.lease_expires_at > timezone.now()
-    execution = Execution.objects.get(pk=execution.pk)
+    execution = Invocation.objects.get(pk=execution.pk)
     assert (execution.status, execution.attempt, execution.worker) == ("Running", 1, "worker-a")
     assert (execution.function_name, execution.instance_id, execution.task_id) == ("echo", "caller", 0)
     assert (execution.input, execution.ended_at) == ('"hello"', None)
@@ -212,7 +212,7 @@ def test_a_leased_work_item_is_not_claimed_by_another_worker(work_item):
     claim_work_items("worker-a", 10)
 
     assert claim_work_items("worker-b", 10) == []
-    assert Execution.objects.count() == 1
+    assert Invocation.objects.count() == 1
 
 
 def test_a_work_item_whose_lease_expired_is_claimed_again_and_the_earlier_run_abandoned(work_item):
@@ -225,10 +225,10 @@ def test_a_work_item_whose_lease_expired_is_claimed_again_and_the_earlier_run_ab
 
     work_item.refresh_from_db()
     assert (work_item.lease_owner, work_item.deliveries) == ("worker-b", 2)
-    first_run = Execution.objects.get(pk=first_run.pk)
+    first_run = Invocation.objects.get(pk=first_run.pk)
     assert first_run.status == "Abandoned"
     assert first_run.ended_at is not None
-    second_run = Execution.objects.get(pk=second_run.pk)
+    second_run = Invocation.objects.get(pk=second_run.pk)
     assert (second_run.status, second_run.attempt, second_run.worker) == ("Running", 2, "worker-b")
 
 
@@ -257,7 +257,7 @@ def test_completing_a_work_item_sends_the_result_to_the_calling_execution(work_i
     [result] = Message.objects.filter(instance_id="caller")
     assert (result.event_type, result.execution_id) == ("TaskCompleted", services.get("caller").execution_id)
     assert result.event["task_id"] == 0
-    execution = Execution.objects.get()
+    execution = Invocation.objects.get()
     assert (execution.status, execution.output) == ("Completed", '"hello"')
 
 

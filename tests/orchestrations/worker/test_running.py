@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from functions.models import Execution
+from functions.models import Invocation
 from orchestrations import services
 from orchestrations.models import HistoryRow, WorkItem
 from orchestrations.worker.loop import worker_id
@@ -76,7 +76,7 @@ def test_an_activity_result_that_is_not_json_fails_the_activity_and_the_instance
 
     assert instance.runtime_status == "Failed"
     assert "the result of activity 'unserializable' is not JSON-serializable" in instance.failure["message"]
-    execution = Execution.objects.get(instance_id=instance.pk)
+    execution = Invocation.objects.get(instance_id=instance.pk)
     assert execution.status == "Failed"
     assert execution.error_type == "orchestrations.engine.serialization.SerializationError"
     assert "not JSON-serializable" in execution.error_message
@@ -112,7 +112,7 @@ def test_an_orchestrator_output_over_the_payload_limit_fails_the_instance(settin
 def test_a_successful_activity_run_is_recorded_as_an_execution():
     instance = run_to_end("echo_orchestrator", {"n": 1})
 
-    [execution] = Execution.objects.filter(instance_id=instance.pk)
+    [execution] = Invocation.objects.filter(instance_id=instance.pk)
     assert execution.function_name == "echo"
     assert (execution.status, execution.attempt, execution.task_id) == ("Completed", 1, 0)
     assert execution.worker == worker_id()
@@ -125,7 +125,7 @@ def test_a_successful_activity_run_is_recorded_as_an_execution():
 def test_a_failed_activity_run_is_recorded_with_its_error_and_traceback():
     instance = run_to_end("failing_orchestrator", "out of stock")
 
-    [execution] = Execution.objects.filter(instance_id=instance.pk)
+    [execution] = Invocation.objects.filter(instance_id=instance.pk)
     assert execution.status == "Failed"
     assert (execution.error_type, execution.error_message) == ("ValueError", "out of stock")
     assert "Traceback" in execution.traceback and "raise ValueError(message)" in execution.traceback
