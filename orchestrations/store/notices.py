@@ -1,4 +1,5 @@
-"""Change notices: which instances, entities and approvals a commit changed.
+"""Change notices: which instances, entities, approvals, invocations, queues and schedules
+a commit changed.
 
 The core (the services and the workers) publishes them once its writes are committed; whoever
 wants to know subscribes at start-up (the console, which pushes the changes to open pages:
@@ -13,6 +14,9 @@ from collections.abc import Callable, Iterable
 from django.db import transaction
 
 INSTANCE, ENTITY, APPROVAL = "instance", "entity", "approval"
+#: Functions that have new invocations (ids are function names), queues whose messages changed
+#: (ids are queue names), and timer schedules that changed (ids are function names).
+INVOCATION, QUEUE, SCHEDULE = "invocation", "queue", "schedule"
 
 #: Called with a kind and the ids of that kind that changed.
 Subscriber = Callable[[str, list[str]], None]
