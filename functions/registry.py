@@ -112,6 +112,16 @@ class RegisteredFunction:
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.func)
 
+    @property
+    def is_disabled(self) -> bool:
+        """Azure's app setting ``AzureWebJobs.<name>.Disabled`` (``AzureWebJobs__<name>__Disabled``
+        where a variable name cannot hold dots) set to true: its trigger is ignored (no HTTP
+        route, no timer, no queue consumer), while a run by hand still works."""
+        for variable in (f"AzureWebJobs.{self.name}.Disabled", f"AzureWebJobs__{self.name}__Disabled"):
+            if os.environ.get(variable, "").strip().lower() in ("true", "1"):
+                return True
+        return False
+
 
 @dataclass
 class _Declaration:

@@ -1,4 +1,5 @@
-"""Runnable function apps, one per Durable Functions pattern; importing this package registers them all."""
+"""Runnable function apps, one per Durable Functions pattern and per trigger; importing this
+package registers them all."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from samples import (  # noqa: F401  (importing registers each sample app)
     external_events,
     fan_out_fan_in,
     hello_sequence,
+    http_approval,
     human_interaction,
     monitor,
+    order_queue,
+    scheduled_report,
 )

@@ -24,6 +24,11 @@ import tests.function_apps  # noqa: F401  (registers the test function apps in t
 REPO = Path(__file__).resolve().parent.parent
 TEST_FUNCTION_APPS = "samples,tests.function_apps"
 
+# The samples' every-minute timer would start orchestrations in the middle of unrelated tests
+# (and in the worker processes they start, which inherit this): disabled as Azure disables a
+# function. Its own test turns it back on.
+os.environ.setdefault("AzureWebJobs.start_stock_report.Disabled", "true")
+
 
 def is_celery_mode() -> bool:
     return settings.PERDURA_WORKERS == "celery"

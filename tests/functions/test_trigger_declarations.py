@@ -275,3 +275,19 @@ def test_cron_schedules_follow_the_configured_time_zone_daylight_saving_included
     assert schedule.next_after(datetime(2026, 7, 3, tzinfo=UTC)) == datetime(2026, 7, 3, 7, tzinfo=UTC)
     with pytest.raises(ScheduleError, match="the time zone 'Mars/Olympus' is unknown"):
         parse_schedule("0 0 9 * * *", "Mars/Olympus")
+
+
+@pytest.mark.parametrize("variable", ["AzureWebJobs.nightly.Disabled", "AzureWebJobs__nightly__Disabled"])
+def test_azures_disabled_setting_disables_a_function(fresh_registry, monkeypatch, variable):
+    app = FunctionApp("jobs")
+
+    @app.timer_trigger(schedule="0 0 2 * * *", arg_name="timer")
+    def nightly(timer):
+        return None
+
+    function = fresh_registry.find("nightly")
+    assert not function.is_disabled
+    monkeypatch.setenv(variable, "True")
+    assert function.is_disabled
+    monkeypatch.setenv(variable, "false")
+    assert not function.is_disabled
