@@ -187,8 +187,23 @@ PERDURA_HTTP_ALLOWED_HOSTS = env_list(
     if PERDURA_WORKERS == "inprocess"
     else [],
 )
-PERDURA_INPROCESS_ORCHESTRATION_THREADS = env_int("PERDURA_INPROCESS_ORCHESTRATION_THREADS", 1, minimum=1)
-PERDURA_INPROCESS_ACTIVITY_THREADS = env_int("PERDURA_INPROCESS_ACTIVITY_THREADS", 4, minimum=1)
+# How many orchestration episodes and activities one worker process runs at once: Azure's host.json
+# maxConcurrentOrchestratorFunctions / maxConcurrentActivityFunctions. They are the defaults of
+# `manage.py worker --orchestration-concurrency / --activity-concurrency` and, when set, of the
+# embedded mode's threads. Unset, the embedded mode keeps one orchestration thread: SQLite lets one
+# writer in at a time, and a second thread would mostly wait for it.
+PERDURA_MAX_CONCURRENT_ORCHESTRATOR_FUNCTIONS = env_int("PERDURA_MAX_CONCURRENT_ORCHESTRATOR_FUNCTIONS", 2, minimum=1)
+PERDURA_MAX_CONCURRENT_ACTIVITY_FUNCTIONS = env_int("PERDURA_MAX_CONCURRENT_ACTIVITY_FUNCTIONS", 4, minimum=1)
+PERDURA_INPROCESS_ORCHESTRATION_THREADS = env_int(
+    "PERDURA_INPROCESS_ORCHESTRATION_THREADS",
+    PERDURA_MAX_CONCURRENT_ORCHESTRATOR_FUNCTIONS
+    if "PERDURA_MAX_CONCURRENT_ORCHESTRATOR_FUNCTIONS" in os.environ
+    else 1,
+    minimum=1,
+)
+PERDURA_INPROCESS_ACTIVITY_THREADS = env_int(
+    "PERDURA_INPROCESS_ACTIVITY_THREADS", PERDURA_MAX_CONCURRENT_ACTIVITY_FUNCTIONS, minimum=1
+)
 PERDURA_INPROCESS_ENTITY_THREADS = env_int("PERDURA_INPROCESS_ENTITY_THREADS", 1, minimum=1)
 PERDURA_INPROCESS_TRIGGER_THREADS = env_int("PERDURA_INPROCESS_TRIGGER_THREADS", 2, minimum=1)
 # Functions run by events (HTTP, timer and queue triggers).

@@ -417,6 +417,8 @@ class Registry:
         self._lock = threading.Lock()
         self.apps: dict[str, FunctionApp] = {}
         self._functions: dict[tuple[FunctionKind, str], RegisteredFunction] = {}
+        #: ``limits`` per kind, made when first asked for and dropped at every registration.
+        self._limits: dict[FunctionKind, dict[str, int]] = {}
 
     def add_app(self, app: FunctionApp) -> None:
         with self._lock:
@@ -426,6 +428,7 @@ class Registry:
                 for key in previous.functions:
                     self._functions.pop(key, None)
             self.apps[app.name] = app
+            self._limits = {}
 
     def add_function(
         self, app: FunctionApp, function: RegisteredFunction, replaces: tuple[FunctionKind, str] | None = None
@@ -447,6 +450,7 @@ class Registry:
                 app.functions.pop(replaces, None)
             app.functions[key] = function
             self._functions[key] = function
+            self._limits = {}
 
     def _check_trigger_name(self, function: RegisteredFunction, replaces: tuple[FunctionKind, str] | None) -> None:
         for kind in TRIGGER_KINDS:
@@ -478,6 +482,20 @@ class Registry:
             (function for (kind, _), function in self._functions.items() if not kinds or kind in kinds),
             key=lambda function: (function.name, function.kind),
         )
+
+    def limits(self, kind: FunctionKind) -> dict[str, int]:
+        """Function name -> ``max_concurrency`` of the functions of ``kind`` that have one. Read
+        on every claim of work, so it is kept until the registry changes: a dict lookup, and an
+        empty dict (nothing to check) when no function of the kind is limited."""
+        limits = self._limits.get(kind)
+        if limits is None:
+            limits = {
+                name: function.max_concurrency
+                for (function_kind, name), function in self._functions.items()
+                if function_kind == kind and function.max_concurrency is not None
+            }
+            self._limits[kind] = limits
+        return limits
 
     def find(self, name: str) -> RegisteredFunction:
         """The function run by hand under ``name``: a trigger function, else an activity."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import tests.function_apps_concurrency  # noqa: F401  (the concurrency tests' app)
 from functions import FunctionApp
 
 app = FunctionApp("tests")

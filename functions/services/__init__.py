@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.db import transaction
 
 from functions.models import AppRecord, Function
-from functions.registry import registry
+from functions.registry import FunctionKind, registry
+from functions.store.concurrency import sync_slots
 
 
 @transaction.atomic
 def sync_registry() -> None:
     """Make the AppRecord and Function rows reflect the registry; functions no longer
-    registered are kept (their executions still refer to them) but marked unregistered."""
+    registered are kept (their executions still refer to them) but marked unregistered. The
+    concurrency slots follow the functions' ``max_concurrency``."""
     seen: set[int] = set()
     for app in registry.apps.values():
         modules = sorted({function.module for function in app.functions.values()})
@@ -24,3 +26,4 @@ def sync_registry() -> None:
             )
             seen.add(row.pk)
     Function.objects.exclude(pk__in=seen).update(is_registered=False)
+    sync_slots({name: limit for kind in FunctionKind for name, limit in registry.limits(kind).items()})

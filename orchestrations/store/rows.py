@@ -102,6 +102,9 @@ class ActivityRun:
 
     item: WorkItem
     execution: Invocation
+    #: The concurrency slot the run holds, for an activity with ``max_concurrency`` (see
+    #: functions/store/concurrency.py); None for the others.
+    slot: int | None = None
 
 
 def execution_of(item: WorkItem, worker_id: str, started_at: datetime) -> Invocation:

@@ -8,18 +8,18 @@ is not mistaken for a dead one.
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from functions.activities import ActivityOutcome, run_activity
 from functions.models import Invocation
+from functions.registry import FunctionKind, registry
+from functions.store.concurrency import release_slots, renew_slots
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import HistoryEvent
@@ -36,11 +36,12 @@ from orchestrations.store.bulk import (
     update_statement,
 )
 from orchestrations.store.checkpoint import episode_targets, write_episodes
-from orchestrations.store.claims import claim_work_items
+from orchestrations.store.claims import claim_work_items, wake_parked_work_items
 from orchestrations.store.inbox import LockedRow, deliver, lock_instances
 from orchestrations.store.leases import LeaseLostError, is_lease_free
 from orchestrations.store.rows import ActivityRun
 from orchestrations.worker.episodes import EpisodePlan
+from orchestrations.worker.renewer import LeaseRenewer
 from orchestrations.worker.replay_cache import CachedReplay, replay_cache
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,11 @@ MAX_LOCAL_ROUNDS = 200
 def process_activities(worker_id: str, limit: int) -> int:
     """Claim a batch of activities and run it. Then, while it can, carry the orchestrations it
     answered on itself: run their next episode here and now and, of the activities each
-    schedules, run one itself too. A chain of calls so costs no wake-up and no claim at all."""
-    batch = claim_work_items(worker_id, limit)
+    schedules, run one itself too. A chain of calls so costs no wake-up and no claim at all.
+
+    Activities declared with ``max_concurrency`` run only with one of their slots (see
+    ``claim_work_items``); carried-on calls of them are left to a claim."""
+    batch = claim_work_items(worker_id, limit, registry.limits(FunctionKind.ACTIVITY))
     total = 0
     rounds = 0
     while batch:
@@ -68,11 +72,26 @@ def process_activities(worker_id: str, limit: int) -> int:
 
 def run_batch(batch: list[ActivityRun], worker_id: str) -> list[ActivityOutcome]:
     outcomes: list[ActivityOutcome] = []
-    with LeaseKeeper([run.item.pk for run in batch], worker_id):
-        for run in batch:
-            outcomes.append(run_activity(run.item.name, run.item.input))
-            run.execution.ended_at = timezone.now()
+    holding = [run for run in batch if run.slot is not None]
+    with LeaseKeeper([run.item.pk for run in batch], worker_id, [(run.item.name, run.slot) for run in holding]):
+        try:
+            for run in batch:
+                outcomes.append(run_activity(run.item.name, run.item.input))
+                run.execution.ended_at = timezone.now()
+                if run.slot is not None:
+                    # Free for the next run at once, not when the whole batch is reported.
+                    _release_slot(run, worker_id)
+        finally:
+            for run in holding:
+                if run.slot is not None:  # The batch was cut short.
+                    _release_slot(run, worker_id)
     return outcomes
+
+
+def _release_slot(run: ActivityRun, worker_id: str) -> None:
+    release_slots(run.item.name, [run.slot], worker_id)
+    run.slot = None
+    wake_parked_work_items(run.item.name)
 
 
 def complete_work_items(
@@ -260,10 +279,12 @@ def _delete_leased(item_ids: list[int], worker_id: str) -> Statement | None:
 def _keep_first_work_items(plans: list, finished: dict[str, list[int]], worker_id: str) -> list[WorkItem]:
     """Of each episode's new activities, keep the first for this worker to run next: it takes
     over the row of a work item of the same instance that has just finished (one statement
-    instead of a delete and an insert), leased to this worker."""
+    instead of a delete and an insert), leased to this worker. An activity limited by
+    ``max_concurrency`` is not kept: it waits for a claim, which takes a slot for it."""
     kept = []
+    limits = registry.limits(FunctionKind.ACTIVITY)
     for plan in plans:
-        if plan.work_items:
+        if plan.work_items and plan.work_items[0].name not in limits:
             item = plan.work_items[0]
             item.pk = finished[plan.instance.pk][0]
             item.lease_owner = worker_id
@@ -318,85 +339,28 @@ def _record(execution: Invocation, outcome: ActivityOutcome) -> None:
 
 
 class LeaseKeeper:
-    """Extends the leases of running work items every third of the lease time, while the
-    ``with`` block runs. One renewer thread per process serves every keeper."""
+    """Extends the leases of running work items, and of the concurrency slots their runs hold,
+    every third of the lease time while the ``with`` block runs (see ``LeaseRenewer``)."""
 
-    def __init__(self, item_ids: list[int], worker_id: str) -> None:
+    def __init__(self, item_ids: list[int], worker_id: str, slots: Sequence[tuple[str, int]] = ()) -> None:
         self.item_ids = item_ids
         self.worker_id = worker_id
+        #: (activity name, slot number) of the runs that hold a slot.
+        self.slots = slots
 
     def __enter__(self) -> LeaseKeeper:
-        _Renewer.get().hold(self)
+        LeaseRenewer.get().hold(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        _Renewer.get().release(self)
+        LeaseRenewer.get().release(self)
 
+    def __repr__(self) -> str:
+        return f"<{len(self.item_ids)} work items of {self.worker_id}>"
 
-class _Renewer(threading.Thread):
-    """Renews the leases of the keepers it holds when each is a third of the lease time old,
-    and every third of the lease time after that."""
-
-    _instance: _Renewer | None = None
-    _instance_lock = threading.Lock()
-
-    def __init__(self) -> None:
-        super().__init__(name="perdura-lease-renewer", daemon=True)
-        self.pid = os.getpid()
-        self.lock = threading.Lock()
-        self.due: dict[LeaseKeeper, float] = {}
-        self.wake = threading.Event()
-        self.next_wake = 0.0
-
-    @classmethod
-    def get(cls) -> _Renewer:
-        renewer = cls._instance
-        if renewer is None or renewer.pid != os.getpid():  # None yet, or inherited through a fork.
-            with cls._instance_lock:
-                if cls._instance is None or cls._instance.pid != os.getpid():
-                    cls._instance = cls()
-                    cls._instance.start()
-                renewer = cls._instance
-        return renewer
-
-    def hold(self, keeper: LeaseKeeper) -> None:
-        due = time.monotonic() + settings.PERDURA_LEASE_SECONDS / 3
-        with self.lock:
-            self.due[keeper] = due
-            sooner = due < self.next_wake
-        if sooner:
-            self.wake.set()
-
-    def release(self, keeper: LeaseKeeper) -> None:
-        with self.lock:
-            self.due.pop(keeper, None)
-
-    def run(self) -> None:
-        while True:
-            interval = settings.PERDURA_LEASE_SECONDS / 3
-            now = time.monotonic()
-            with self.lock:
-                due = [keeper for keeper, at in self.due.items() if at <= now]
-                for keeper in due:
-                    self.due[keeper] = now + interval
-                self.next_wake = min(self.due.values(), default=now + interval)
-                self.wake.clear()
-            if due:
-                try:
-                    for keeper in due:
-                        self._renew(keeper)
-                finally:
-                    connection.close()  # Renewals are rare: hold no connection between them.
-            self.wake.wait(max(0.0, self.next_wake - time.monotonic()))
-
-    @staticmethod
-    def _renew(keeper: LeaseKeeper) -> None:
-        started = time.monotonic()
-        try:
-            WorkItem.objects.filter(pk__in=keeper.item_ids, lease_owner=keeper.worker_id).update(
-                lease_expires_at=timezone.now() + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
-            )
-        except Exception:
-            logger.warning("could not renew %d leases; retrying", len(keeper.item_ids), exc_info=True)
-            return
-        logger.debug("renewed %d leases in %.3fs", len(keeper.item_ids), time.monotonic() - started)
+    def renew(self) -> None:
+        WorkItem.objects.filter(pk__in=self.item_ids, lease_owner=self.worker_id).update(
+            lease_expires_at=timezone.now() + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
+        )
+        for name, number in self.slots:
+            renew_slots(name, [number], self.worker_id)

@@ -35,8 +35,20 @@ class Command(BaseCommand):
     help = "Run Perdura's Celery workers (one pool per queue) and the sweeper."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--orchestration-concurrency", type=int, default=2, metavar="N")
-        parser.add_argument("--activity-concurrency", type=int, default=4, metavar="N")
+        parser.add_argument(
+            "--orchestration-concurrency",
+            type=int,
+            default=settings.PERDURA_MAX_CONCURRENT_ORCHESTRATOR_FUNCTIONS,
+            metavar="N",
+            help="orchestration episodes run at once (default: PERDURA_MAX_CONCURRENT_ORCHESTRATOR_FUNCTIONS, 2)",
+        )
+        parser.add_argument(
+            "--activity-concurrency",
+            type=int,
+            default=settings.PERDURA_MAX_CONCURRENT_ACTIVITY_FUNCTIONS,
+            metavar="N",
+            help="activities run at once (default: PERDURA_MAX_CONCURRENT_ACTIVITY_FUNCTIONS, 4)",
+        )
         parser.add_argument("--entity-concurrency", type=int, default=1, metavar="N")
         parser.add_argument("--trigger-concurrency", type=int, default=2, metavar="N")
         parser.add_argument("--pool", choices=["prefork", "threads", "solo"], default="prefork")
