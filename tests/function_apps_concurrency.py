@@ -77,3 +77,13 @@ def concurrency_fan_out(ctx):
 @app.orchestrator
 def concurrency_stall(ctx):
     return (yield ctx.call_activity("concurrency_stalls_once", ctx.get_input()))
+
+
+@app.orchestrator
+def concurrency_chain(ctx):
+    """An unlimited call, then a limited one: the second is what an activity worker would
+    carry on with."""
+    spec = ctx.get_input()
+    first = yield ctx.call_activity("concurrency_unlimited_step", spec)
+    second = yield ctx.call_activity("concurrency_limited_step", spec)
+    return [first, second]

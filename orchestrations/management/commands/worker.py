@@ -40,14 +40,14 @@ class Command(BaseCommand):
             type=int,
             default=settings.PERDURA_MAX_CONCURRENT_ORCHESTRATOR_FUNCTIONS,
             metavar="N",
-            help="orchestration episodes run at once (default: PERDURA_MAX_CONCURRENT_ORCHESTRATOR_FUNCTIONS, 2)",
+            help="orchestration episodes run at once (default %(default)s: PERDURA_MAX_CONCURRENT_ORCHESTRATOR_FUNCTIONS)",
         )
         parser.add_argument(
             "--activity-concurrency",
             type=int,
             default=settings.PERDURA_MAX_CONCURRENT_ACTIVITY_FUNCTIONS,
             metavar="N",
-            help="activities run at once (default: PERDURA_MAX_CONCURRENT_ACTIVITY_FUNCTIONS, 4)",
+            help="activities run at once (default %(default)s: PERDURA_MAX_CONCURRENT_ACTIVITY_FUNCTIONS)",
         )
         parser.add_argument("--entity-concurrency", type=int, default=1, metavar="N")
         parser.add_argument("--trigger-concurrency", type=int, default=2, metavar="N")
