@@ -25,6 +25,10 @@ hold them while the runs go on::
 - Slots are leased: while the ``with`` block runs, the process's lease renewer extends
   them, and if the process dies they come back when the lease ends (PERDURA_LEASE_SECONDS).
   Leaving the block releases whatever is still held, also on an exception.
+- Taking and releasing slots are (short) database statements: async code calls them through
+  ``sync_to_async``, as it does every other storage call.
+- Slots are counted per function name: a trigger function and an activity under one name
+  would share them.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def process_activities(worker_id: str, limit: int) -> int:
 def run_batch(batch: list[ActivityRun], worker_id: str) -> list[ActivityOutcome]:
     outcomes: list[ActivityOutcome] = []
     holding = [run for run in batch if run.slot is not None]
-    with LeaseKeeper([run.item.pk for run in batch], worker_id, [(run.item.name, run.slot) for run in holding]):
+    with LeaseKeeper([run.item.pk for run in batch], worker_id, holding):
         try:
             for run in batch:
                 outcomes.append(run_activity(run.item.name, run.item.input))
@@ -342,11 +342,11 @@ class LeaseKeeper:
     """Extends the leases of running work items, and of the concurrency slots their runs hold,
     every third of the lease time while the ``with`` block runs (see ``LeaseRenewer``)."""
 
-    def __init__(self, item_ids: list[int], worker_id: str, slots: Sequence[tuple[str, int]] = ()) -> None:
+    def __init__(self, item_ids: list[int], worker_id: str, slot_holders: Sequence[ActivityRun] = ()) -> None:
         self.item_ids = item_ids
         self.worker_id = worker_id
-        #: (activity name, slot number) of the runs that hold a slot.
-        self.slots = slots
+        #: The runs that hold a concurrency slot; a run's slot is None once released.
+        self.slot_holders = slot_holders
 
     def __enter__(self) -> LeaseKeeper:
         LeaseRenewer.get().hold(self)
@@ -362,5 +362,7 @@ class LeaseKeeper:
         WorkItem.objects.filter(pk__in=self.item_ids, lease_owner=self.worker_id).update(
             lease_expires_at=timezone.now() + timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
         )
-        for name, number in self.slots:
-            renew_slots(name, [number], self.worker_id)
+        for run in self.slot_holders:
+            slot = run.slot
+            if slot is not None:
+                renew_slots(run.item.name, [slot], self.worker_id)

@@ -17,7 +17,7 @@ from functions.store.concurrency import acquire_slots, held_slots
 from orchestrations import services
 from orchestrations.models import WorkItem
 from orchestrations.store.claims import claim_work_items
-from orchestrations.worker.activities import process_activities, run_batch
+from orchestrations.worker.activities import LeaseKeeper, process_activities, run_batch
 from orchestrations.worker.loop import drain_all
 from tests.function_apps_concurrency import LIMIT
 from tests.orchestrations.helpers import run_orchestrations
@@ -157,3 +157,20 @@ def test_claims_of_unlimited_activities_cost_no_statement_more(spec):
         claim_work_items("worker-a", 1, registry.limits(FunctionKind.ACTIVITY))
 
     assert len(with_limits.captured_queries) == len(without_limits.captured_queries)
+
+
+def test_the_lease_keeper_renews_the_slot_of_a_long_run_until_it_is_released(spec):
+    fan_out(spec, 2)
+    [run] = claim("worker-a")
+    keeper = LeaseKeeper([run.item.pk], "worker-a", [run])
+    ConcurrencySlot.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+
+    keeper.renew()  # What the lease renewer does every third of the lease time.
+    assert held_slots(LIMITED) == 1
+
+    run_batch([run], "worker-a")
+    ConcurrencySlot.objects.filter(number=0).update(
+        holder="worker-a", lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    keeper.renew()  # A released slot, even one taken again since, is not the run's to renew.
+    assert held_slots(LIMITED) == 0
