@@ -10,7 +10,7 @@ from django.db import connection
 
 from functions.models import ConcurrencySlot, Invocation
 from orchestrations import services
-from orchestrations.models import Instance
+from orchestrations.models import Instance, WorkerHeartbeat
 from orchestrations.worker.inprocess import InProcessWorkers
 from tests.conftest import WorkerProcess, is_celery_mode, wait_until
 from tests.function_apps_concurrency import LIMIT
@@ -25,16 +25,24 @@ ACTIVITY_THREADS = 3
 LEASE_SECONDS = "3"
 
 
+def light_worker_args(activity_threads: int) -> tuple[str, ...]:
+    """A worker process that starts quickly on a busy machine: threads, one of each but activities."""
+    args = ("--pool", "threads", "--activity-concurrency", str(activity_threads))
+    for option in ("--orchestration-concurrency", "--entity-concurrency", "--trigger-concurrency"):
+        args += (option, "1")
+    return args
+
+
 @pytest.fixture
 def worker_pool(transactional_db, settings):
     """Four worker processes, each claiming one work item at a time, so that the calls spread
     over them all; in the embedded mode, as many in-process activity threads."""
     if is_celery_mode():
         env = {"PERDURA_BATCH_SIZE": "1", "PERDURA_LEASE_SECONDS": LEASE_SECONDS}
-        args = ("--pool", "threads", "--activity-concurrency", str(ACTIVITY_THREADS))
-        for option in ("--orchestration-concurrency", "--entity-concurrency", "--trigger-concurrency"):
-            args += (option, "1")
+        args = light_worker_args(activity_threads=ACTIVITY_THREADS)
         pool = [WorkerProcess(env, *args).start() for _ in range(WORKER_PROCESSES)]
+        # Started, not just spawned: a fan-out over fewer workers would prove little.
+        wait_until(lambda: WorkerHeartbeat.objects.count() >= WORKER_PROCESSES, timeout=60, message="four workers")
         yield pool
         for worker in pool:
             worker.stop()
@@ -49,7 +57,9 @@ def worker_pool(transactional_db, settings):
 
 def most_at_once(activity: str, counter: str, instance_id: str) -> int:
     """Fan ``activity`` out CALLS times; once all have completed, the most that ran at once."""
-    spec = {"activity": activity, "calls": CALLS, "counter": counter, "seconds": 0.5}
+    # Long enough for the workers to be woken one after another (by the sweepers' polls: a
+    # worker wakes a peer only after its batch) while the first calls still run.
+    spec = {"activity": activity, "calls": CALLS, "counter": counter, "seconds": 3}
     services.start("concurrency_fan_out", spec, instance_id=instance_id)
     wait_until(
         lambda: services.get(instance_id).runtime_status in ("Completed", "Failed"),
@@ -82,7 +92,7 @@ def one_worker_process(transactional_db):
     if not is_celery_mode() or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL, Redis and Celery worker processes (CI's services run)")
     env = {"PERDURA_LEASE_SECONDS": LEASE_SECONDS}
-    worker = WorkerProcess(env).start()
+    worker = WorkerProcess(env, *light_worker_args(activity_threads=1)).start()
     yield worker, env
     worker.stop()
 
@@ -96,7 +106,7 @@ def test_a_slot_held_by_a_killed_worker_comes_back_after_its_lease(one_worker_pr
     assert holder == Invocation.objects.get(function_name="concurrency_stalls_once").worker
 
     worker.kill()
-    replacement = WorkerProcess(env).start()
+    replacement = WorkerProcess(env, *light_worker_args(activity_threads=1)).start()
     try:
         # The function's only slot is never released by its dead holder: the call can run
         # again only once that slot's lease has ended.
