@@ -545,7 +545,7 @@ class QueueDepth:
     queue: str
     ready: int
     in_progress: int
-    scheduled: int  # due later: timers, retries, scheduled signals
+    scheduled: int  # due later: timers, retries, scheduled signals, activities waiting for a concurrency slot
 
 
 def queue_depths(now: datetime | None = None) -> list[QueueDepth]:

@@ -80,10 +80,12 @@ def claim_work_items(
                     status=Invocation.Status.ABANDONED, ended_at=now
                 )
             runs = start_executions(items, worker_id, now)
-        for run in runs:
-            run.slot = slots.get(run.item.pk)
-        # A slot is held from the claim on: its run goes first, not after the rest of the batch.
-        return sorted(runs, key=lambda run: run.slot is None)
+        if slots:
+            for run in runs:
+                run.slot = slots.get(run.item.pk)
+            # A slot is held from the claim on: its run goes first, not after the rest of the batch.
+            runs.sort(key=lambda run: run.slot is None)
+        return runs
     return []
 
 
