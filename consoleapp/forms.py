@@ -138,3 +138,9 @@ class NewUserForm(RolesForm):
             except ValidationError as error:
                 raise ValidationError(" ".join(error.messages)) from None
         return cleaned
+
+
+class RunFunctionForm(forms.Form):
+    """A function run by hand: its input, as JSON (empty is null)."""
+
+    input = JsonTextField(what="the input")

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from consoleapp.pages import (
     api_keys,
@@ -18,6 +19,7 @@ from consoleapp.pages import (
     users,
     workers,
 )
+from functions.http import admin
 
 console = [
     path("", overview.overview, name="overview"),
@@ -62,14 +64,21 @@ console = [
     path("entities/download/<path:entity_id>", entities.download_state, name="entity-download"),
     path("entities/<path:entity_id>", entities.entity_detail, name="entity"),
     # Function apps.
-    path("functions/", functions.function_apps, name="functions"),
-    path("functions/executions/", functions.executions, name="executions"),
-    path("functions/executions/<int:execution_id>/", functions.execution_detail, name="execution"),
+    path("functions/", functions.function_list, name="functions"),
+    path("functions/invocations/<int:invocation_id>/", functions.invocation_detail, name="invocation"),
     path(
-        "functions/executions/<int:execution_id>/download/<str:part>/",
-        functions.execution_download,
-        name="execution-download",
+        "functions/invocations/<int:invocation_id>/download/<str:part>/",
+        functions.invocation_download,
+        name="invocation-download",
     ),
+    # Addresses of the pages from before invocations were called so.
+    path("functions/executions/", RedirectView.as_view(pattern_name="functions", permanent=True)),
+    path(
+        "functions/executions/<int:invocation_id>/",
+        RedirectView.as_view(pattern_name="invocation", permanent=True),
+    ),
+    path("functions/<str:name>/", functions.function_detail, name="function"),
+    path("functions/<str:name>/run/", functions.run_function, name="run-function"),
     # The console's own pages.
     path("audit/", audit_log.audit_log, name="audit-log"),
     path("workers/", workers.workers, name="workers"),
@@ -88,6 +97,7 @@ samples = [path("samples/", include("samples.urls"))] if "samples" in settings.P
 urlpatterns = [
     *console,
     path("healthz", health.healthz, name="healthz"),
+    re_path(r"^admin/functions/(?P<name>[^/]+)/?\Z", admin.run_function_view, name="admin-run-function"),
     *samples,
     path("", include("orchestrations.api.urls")),
 ]

@@ -330,3 +330,6 @@ def same_child_twice(ctx):
 @app.orchestrator
 def named_child(ctx):
     return (yield ctx.call_sub_orchestrator("wait_for_approval", "from the parent", "shared-child"))
+
+
+from tests import function_apps_console  # noqa: E402, F401  (the functions console's test functions)
