@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from consoleapp.pages import (
@@ -19,7 +19,6 @@ from consoleapp.pages import (
     users,
     workers,
 )
-from functions.http import admin
 
 console = [
     path("", overview.overview, name="overview"),
@@ -97,7 +96,6 @@ samples = [path("samples/", include("samples.urls"))] if "samples" in settings.P
 urlpatterns = [
     *console,
     path("healthz", health.healthz, name="healthz"),
-    re_path(r"^admin/functions/(?P<name>[^/]+)/?\Z", admin.run_function_view, name="admin-run-function"),
     *samples,
     path("", include("orchestrations.api.urls")),
 ]
