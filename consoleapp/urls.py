@@ -89,5 +89,7 @@ urlpatterns = [
     *console,
     path("healthz", health.healthz, name="healthz"),
     *samples,
+    # Before the API's routes, so that none of its patterns can take these paths.
+    path("", include("functions.http.queue_api")),
     path("", include("orchestrations.api.urls")),
 ]

@@ -210,9 +210,7 @@ def queue_figures(now: datetime | None = None, queues: Sequence[str] | None = No
         .annotate(depth=Count("pk"), visible=Count("pk", filter=Q(visible_at__lte=now)), oldest=Min("inserted_at"))
         .order_by("queue")
     )
-    return {
-        row["queue"]: QueueFigures(row["queue"], row["depth"], row["visible"], row["oldest"]) for row in grouped
-    }
+    return {row["queue"]: QueueFigures(row["queue"], row["depth"], row["visible"], row["oldest"]) for row in grouped}
 
 
 def holds_messages(queue: str) -> bool:

@@ -61,7 +61,10 @@ def process_messages(worker_id: str, limit: int) -> int:
         with transaction.atomic():
             claim = store.claim_messages(queues, claim_limit, worker_id)
         if claim.messages:
-            runs = [_run(message, queue_functions[message.queue], claim.pop_receipt, worker_id) for message in claim.messages]
+            runs = [
+                _run(message, queue_functions[message.queue], claim.pop_receipt, worker_id)
+                for message in claim.messages
+            ]
             settle(claim, runs)
             total += len(claim.messages)
     return total
