@@ -8,22 +8,35 @@
 - ``DELETE /admin/queues/{name}/messages``: purge the queue (admins).
 
 A name that is not a valid queue name is 400, a queue nobody reads or writes and holding
-nothing 404, a message over PERDURA_MAX_PAYLOAD_BYTES 413.
+nothing 404, a message over PERDURA_MAX_PAYLOAD_BYTES 413. Keys and roles are the API's: a
+missing, unknown or revoked key is 401, a role without the permission 403.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from functions.models import QueuedMessage
 from functions.services import queues
-from orchestrations.api import params
-from orchestrations.api.auth import Caller, requires
-from orchestrations.api.endpoints import ApiError, endpoint, json_response
+from orchestrations.access import apikeys
+from orchestrations.access.audit import Actor
+from orchestrations.access.roles import role_can
+from orchestrations.engine import serialization
 from orchestrations.services.status import iso_time
+
+logger = logging.getLogger("perdura.api")
+
+#: Where a key comes, as for the rest of the API (orchestrations/api/auth.py), which the doors'
+#: independence keeps this module from importing: the header wins over the query parameter.
+KEY_HEADER = "x-functions-key"
+KEY_QUERY_PARAMETER = "code"
 
 #: The status code of each refusal of the queue services.
 STATUS_OF_ERROR: dict[type[queues.QueueError], int] = {
@@ -34,55 +47,101 @@ STATUS_OF_ERROR: dict[type[queues.QueueError], int] = {
 }
 
 
-def _answered(handler):
-    """Turn the queue services' refusals into their status codes."""
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
-    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+
+def error_response(status: int, message: str) -> JsonResponse:
+    """The API's error JSON (``Message``, as Durable Functions' HttpError has it)."""
+    return JsonResponse({"Message": message}, status=status)
+
+
+Handler = Callable[..., HttpResponse]
+
+
+def endpoint(**handlers: tuple[str, Handler]) -> Callable[..., HttpResponse]:
+    """One URL's view: each method's handler with the permission its key's role needs."""
+    allowed = ", ".join(sorted(handlers))
+
+    @csrf_exempt  # Clients authenticate with API keys, never with cookies.
+    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if request.method not in handlers:
+            response = error_response(405, f"{request.method} is not allowed here; use {allowed}")
+            response["Allow"] = allowed
+            return response
+        codename, handler = handlers[request.method]
         try:
-            return handler(request, *args, **kwargs)
+            actor = _caller(request, codename)
+            return handler(request, actor, **kwargs)
+        except Refused as refused:
+            return error_response(refused.status, refused.message)
         except queues.QueueError as error:
-            status = next(code for kind, code in STATUS_OF_ERROR.items() if isinstance(error, kind))
-            raise ApiError(status, str(error), exception=error) from None
+            return error_response(
+                next(code for kind, code in STATUS_OF_ERROR.items() if isinstance(error, kind)), str(error)
+            )
+        except RequestDataTooBig:
+            return error_response(413, "the request body is too large")
+        except Exception:
+            logger.exception("queue API request failed: %s %s", request.method, request.path)
+            return error_response(500, "Something went wrong while processing your request")
 
-    return answer
+    return view
 
 
-@requires("view_console")
-@_answered
-def list_queues(request: HttpRequest, caller: Caller) -> HttpResponse:
-    return json_response([_summary_json(summary) for summary in queues.list_queues()])
+def _caller(request: HttpRequest, codename: str) -> Actor:
+    """The actor of an active key whose role may ``codename``: 401 without one, 403 if the role may not."""
+    plain_key = request.headers.get(KEY_HEADER) or request.GET.get(KEY_QUERY_PARAMETER)
+    if not plain_key:
+        raise Refused(
+            401,
+            f"an API key is required: send it in the {KEY_HEADER} header or the {KEY_QUERY_PARAMETER} query parameter",
+        )
+    api_key = apikeys.authenticate(plain_key)
+    if api_key is None:
+        raise Refused(401, "the API key is not valid (unknown or revoked)")
+    if not role_can(api_key.role, codename):
+        raise Refused(403, f"an API key with the role {api_key.role!r} may not do this ({codename})")
+    return Actor.for_api_key(api_key)
 
 
-@requires("put_queue_message")
-@_answered
-def put_message(request: HttpRequest, caller: Caller, queue_name: str) -> HttpResponse:
-    if params.is_json(request):
-        body = params.json_body(request, caller)
+def list_queues(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return JsonResponse([_summary_json(summary) for summary in queues.list_queues()], safe=False)
+
+
+def put_message(request: HttpRequest, actor: Actor, queue_name: str) -> HttpResponse:
+    try:
+        text = request.body.decode(request.encoding or "utf-8")
+    except (UnicodeDecodeError, LookupError):
+        raise Refused(400, "the request body is not text in its declared encoding (UTF-8 by default)") from None
+    if request.content_type.lower() == "application/json":
+        try:
+            body = serialization.parse(text, "the request body")
+        except serialization.InvalidJsonError as error:
+            raise Refused(400, f"Invalid JSON content: {error}") from None
         if not isinstance(body, dict) or "message" not in body:
-            raise ApiError(400, 'a JSON body is an object with the message in "message": {"message": ...}')
+            raise Refused(400, 'a JSON body is an object with the message in "message": {"message": ...}')
         value = body["message"]
     else:
-        value = params.text_body(request)
-    message = queues.put(queue_name, value, actor=caller.actor)
-    return json_response(_message_json(message), status=201)
+        value = text
+    message = queues.put(queue_name, value, actor=actor)
+    return JsonResponse(_message_json(message), status=201)
 
 
-@requires("view_console")
-@_answered
-def peek_messages(request: HttpRequest, caller: Caller, queue_name: str) -> HttpResponse:
+def peek_messages(request: HttpRequest, actor: Actor, queue_name: str) -> HttpResponse:
     text = request.GET.get("peek", "1")
     try:
         count = int(text)
     except ValueError:
-        raise ApiError(400, f"the query parameter peek must be a whole number, not {text!r}") from None
-    return json_response([_message_json(message) for message in queues.peek(queue_name, count)])
+        raise Refused(400, f"the query parameter peek must be a whole number, not {text!r}") from None
+    return JsonResponse([_message_json(message) for message in queues.peek(queue_name, count)], safe=False)
 
 
-@requires("purge_queue")
-@_answered
-def purge_queue(request: HttpRequest, caller: Caller, queue_name: str) -> HttpResponse:
-    deleted = queues.purge(queue_name, actor=caller.actor)
-    return json_response({"queue": queue_name, "deleted": deleted})
+def purge_queue(request: HttpRequest, actor: Actor, queue_name: str) -> HttpResponse:
+    deleted = queues.purge(queue_name, actor=actor)
+    return JsonResponse({"queue": queue_name, "deleted": deleted})
 
 
 def _message_json(message: QueuedMessage) -> dict[str, Any]:
@@ -111,8 +170,12 @@ def _summary_json(summary: queues.QueueSummary) -> dict[str, Any]:
     }
 
 
-queue_list = endpoint(GET=list_queues)
-queue_messages = endpoint(GET=peek_messages, POST=put_message, DELETE=purge_queue)
+queue_list = endpoint(GET=("view_console", list_queues))
+queue_messages = endpoint(
+    GET=("view_console", peek_messages),
+    POST=("put_queue_message", put_message),
+    DELETE=("purge_queue", purge_queue),
+)
 
 urlpatterns = [
     re_path(r"^admin/queues/?\Z", queue_list),
