@@ -164,7 +164,7 @@ def get_summary(queue_name: Any) -> QueueSummary:
 
 
 @transaction.atomic
-def requeue_poison(queue_name: Any, *, actor: Actor | None) -> int:
+def requeue_poison(queue_name: Any, *, actor: Actor | None, reason: str | None = None) -> int:
     """Move every message of ``<queue>-poison`` back to ``<queue>``, to be delivered afresh."""
     queue = checked_queue(queue_name)
     if store.is_poison_queue(queue):
@@ -172,17 +172,19 @@ def requeue_poison(queue_name: Any, *, actor: Actor | None) -> int:
     _require(actor, "put_queue_message", "requeue poison messages")
     poison = store.poison_queue_name(queue)
     moved = store.requeue(poison, queue)
-    audit.record(actor, "requeue_poison_messages", "queue", queue, details={"from": poison, "messages": moved})
+    audit.record(
+        actor, "requeue_poison_messages", "queue", queue, reason=reason, details={"from": poison, "messages": moved}
+    )
     return moved
 
 
 @transaction.atomic
-def purge(queue_name: Any, *, actor: Actor | None) -> int:
+def purge(queue_name: Any, *, actor: Actor | None, reason: str | None = None) -> int:
     """Delete every message of a known queue (admins only)."""
     queue = checked_queue(queue_name)
     _require(actor, "purge_queue", "purge queues")
     deleted = store.purge(queue)
-    audit.record(actor, "purge_queue", "queue", queue, details={"messages": deleted})
+    audit.record(actor, "purge_queue", "queue", queue, reason=reason, details={"messages": deleted})
     return deleted
 
 
