@@ -9,13 +9,13 @@ import pytest
 
 from bench import runner
 from functions.models import Invocation, QueuedMessage
-from tests.bench.test_runner import TINY, bench_workers  # noqa: F401  (the fixture)
+from tests.bench.test_runner import TINY, bench_workers  # noqa: F401  (bench_workers: the fixture)
 from tests.conftest import is_celery_mode
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("bench_workers")]
 
 
-def test_a_tiny_q1_run_measures_the_messages_and_the_celery_comparison(bench_workers):
+def test_a_tiny_q1_run_measures_the_messages_and_the_celery_comparison():
     sizes = dataclasses.replace(TINY, q1_messages=50)
 
     figures = runner.run_engine_workloads(
