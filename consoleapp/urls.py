@@ -71,11 +71,12 @@ console = [
         functions.execution_download,
         name="execution-download",
     ),
-    path("functions/queues/", queues.queue_list, name="queues"),
-    path("functions/queues/put/", queues.put_message, name="put-queue-message"),
-    path("functions/queues/<str:name>/", queues.queue_detail, name="queue"),
-    path("functions/queues/<str:name>/requeue/", queues.requeue_poison, name="requeue-poison"),
-    path("functions/queues/<str:name>/purge/", queues.purge, name="purge-queue"),
+    # Queues: under a prefix of their own, so that no function's name can shadow them.
+    path("queues/", queues.queue_list, name="queues"),
+    path("queues/put/", queues.put_message, name="put-queue-message"),
+    path("queues/<str:name>/", queues.queue_detail, name="queue"),
+    path("queues/<str:name>/requeue/", queues.requeue_poison, name="requeue-poison"),
+    path("queues/<str:name>/purge/", queues.purge, name="purge-queue"),
     # The console's own pages.
     path("audit/", audit_log.audit_log, name="audit-log"),
     path("workers/", workers.workers, name="workers"),
@@ -96,6 +97,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     *samples,
     # Before the API's routes, so that none of its patterns can take these paths.
-    path("", include("functions.http.queue_api")),
+    path("", include("orchestrations.api.queue_api")),
     path("", include("orchestrations.api.urls")),
 ]
