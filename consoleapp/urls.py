@@ -15,6 +15,7 @@ from consoleapp.pages import (
     instance,
     instances,
     overview,
+    queues,
     start,
     users,
     workers,
@@ -78,6 +79,12 @@ console = [
     ),
     path("functions/<str:name>/", functions.function_detail, name="function"),
     path("functions/<str:name>/run/", functions.run_function, name="run-function"),
+    # Queues: under a prefix of their own, so that no function's name can shadow them.
+    path("queues/", queues.queue_list, name="queues"),
+    path("queues/put/", queues.put_message, name="put-queue-message"),
+    path("queues/<str:name>/", queues.queue_detail, name="queue"),
+    path("queues/<str:name>/requeue/", queues.requeue_poison, name="requeue-poison"),
+    path("queues/<str:name>/purge/", queues.purge, name="purge-queue"),
     # The console's own pages.
     path("audit/", audit_log.audit_log, name="audit-log"),
     path("workers/", workers.workers, name="workers"),
@@ -97,5 +104,7 @@ urlpatterns = [
     *console,
     path("healthz", health.healthz, name="healthz"),
     *samples,
+    # Before the API's routes, so that none of its patterns can take these paths.
+    path("", include("orchestrations.api.queue_api")),
     path("", include("orchestrations.api.urls")),
 ]

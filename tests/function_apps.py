@@ -332,4 +332,5 @@ def named_child(ctx):
     return (yield ctx.call_sub_orchestrator("wait_for_approval", "from the parent", "shared-child"))
 
 
+import tests.function_apps_queues  # noqa: E402, F401  (the queue tests' functions)
 from tests import function_apps_console  # noqa: E402, F401  (the functions console's test functions)

@@ -51,6 +51,8 @@ FORM = {
     "password": "a-long-password-walked-9",
     "role": "admin",
     "roles": "admin",
+    "queue": "tests-queues-echo",
+    "message": "walked",
 }
 
 
@@ -97,7 +99,6 @@ def world(settings) -> dict[str, str]:
         "entity_name": "counter",
         "entity_key": "k1",
         "invocation_id": "1",
-        "name": "console_double",
         "prefix": key[: apikeys.PREFIX_LENGTH],
         "user_id": str(admin.pk),
         "function_name": "echo_orchestrator",
@@ -106,6 +107,8 @@ def world(settings) -> dict[str, str]:
         "key": key,
         "report": "sales",
         "ready_at_ms": "0",
+        "name": "tests-queues-echo",
+        "queue_name": "tests-queues-echo",
     }
 
 
@@ -165,7 +168,7 @@ def walk(world: dict[str, str]) -> int:
 
 
 def _is_api(template: str) -> bool:
-    return template.startswith(("runtime/", "api/"))
+    return template.startswith(("runtime/", "api/", "admin/"))
 
 
 def test_a_read_only_server_changes_nothing_through_any_route(settings, world):

@@ -24,7 +24,7 @@ from orchestrations.access.roles import ROLES, is_read_only
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine.serialization import loads
 from orchestrations.engine.status import TERMINAL_STATUSES
-from orchestrations.management import cli_invoke
+from orchestrations.management import cli_invoke, cli_queues
 from orchestrations.models import Instance
 from orchestrations.services import paging
 from orchestrations.services.status import status_document
@@ -288,6 +288,7 @@ class Command(BaseCommand):
         revoke.add_argument("prefix", metavar="PREFIX", help="the key's prefix (pdk_ and 8 hex digits)")
 
         cli_invoke.add_parser(action)
+        cli_queues.add_parser(action, _SubcommandParser)
 
     def handle(self, *args, **options) -> None:
         handlers: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -301,6 +302,7 @@ class Command(BaseCommand):
             "restart": self._restart,
             "purge": self._purge,
             cli_invoke.ACTION: lambda options: cli_invoke.handle(options, self.stdout, CLI),
+            "queue": lambda options: cli_queues.handle(options, CLI, self.stdout.write),
         }
         if is_read_only() and _changes_something(options):
             raise CommandError(
@@ -476,6 +478,8 @@ def _changes_something(options: dict[str, Any]) -> bool:
         return options["apikey_action"] != "list"
     if options["action"] == "entity":
         return options["entity_action"] == "signal"
+    if options["action"] == "queue":
+        return cli_queues.changes_something(options)
     return True
 
 
