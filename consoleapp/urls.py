@@ -89,5 +89,9 @@ urlpatterns = [
     *console,
     path("healthz", health.healthz, name="healthz"),
     *samples,
+    # HTTP functions first: a user's route takes precedence over the HTTP API's built-in
+    # starter under /api/orchestrators/; a path no function claims goes on to the API.
+    path("", include("functions.http.urls")),
     path("", include("orchestrations.api.urls")),
+    path("", include("functions.http.fallback_urls")),
 ]
