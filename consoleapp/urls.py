@@ -9,6 +9,7 @@ from consoleapp.pages import (
     approvals,
     audit_log,
     entities,
+    function_keys,
     functions,
     health,
     instance,
@@ -70,6 +71,9 @@ console = [
         functions.execution_download,
         name="execution-download",
     ),
+    path("functions/keys/", function_keys.function_keys, name="function-keys"),
+    path("functions/keys/create/", function_keys.create_function_key, name="create-function-key"),
+    path("functions/keys/<str:prefix>/revoke/", function_keys.revoke_function_key, name="revoke-function-key"),
     # The console's own pages.
     path("audit/", audit_log.audit_log, name="audit-log"),
     path("workers/", workers.workers, name="workers"),

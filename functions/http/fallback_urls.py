@@ -4,13 +4,12 @@ which keeps its own 404)."""
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.urls import re_path
 
+from functions.http.urls import caseless
 from functions.http.views import not_found
 
 _PREFIX = settings.PERDURA_HTTP_ROUTE_PREFIX
 
-urlpatterns = [re_path(rf"^(?i:{re.escape(_PREFIX)})(?:/[\s\S]*)?\Z", not_found)] if _PREFIX else []
+urlpatterns = [re_path(rf"^{caseless(_PREFIX)}(?:/[\s\S]*)?\Z", not_found)] if _PREFIX else []

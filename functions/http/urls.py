@@ -25,11 +25,17 @@ class FunctionRoutePattern(RegexPattern):
         return matched
 
 
+def caseless(text: str) -> str:
+    """A regex for ``text`` in any letter case. Not the (?i) flag: Django cannot reverse
+    URLs (for any page) once a pattern holds one."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.lower() != c.upper() else re.escape(c) for c in text)
+
+
 def prefix_regex(prefix: str) -> str:
     """The prefix matches without case, as routes do; ``path`` is what follows it."""
     if not prefix:
         return r"^(?P<path>[\s\S]*)\Z"
-    return rf"^(?i:{re.escape(prefix)})(?:/(?P<path>[\s\S]*))?\Z"
+    return rf"^{caseless(prefix)}(?:/(?P<path>[\s\S]*))?\Z"
 
 
 urlpatterns = [
