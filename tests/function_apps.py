@@ -330,4 +330,6 @@ def same_child_twice(ctx):
 @app.orchestrator
 def named_child(ctx):
     return (yield ctx.call_sub_orchestrator("wait_for_approval", "from the parent", "shared-child"))
+
+
 import tests.function_apps_http  # noqa: E402, F401  HTTP functions (tests/functions/test_http_*.py)

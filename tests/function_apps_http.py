@@ -108,7 +108,7 @@ async def http_start(req: HttpRequest, client) -> HttpResponse:
 async def http_run_and_wait(req: HttpRequest, client) -> HttpResponse:
     instance_id = await client.start_new(req.route_params["name"], client_input=req.get_json())
     return await client.wait_for_completion_or_create_check_status_response(
-        req, instance_id, timeout_in_milliseconds=20000, retry_interval_in_milliseconds=100
+        req, instance_id, timeout_in_milliseconds=90000, retry_interval_in_milliseconds=100
     )
 
 

@@ -12,6 +12,7 @@ handed to ``sync_to_async`` (the function's thread runs it: see ``functions.work
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from datetime import datetime
@@ -134,10 +135,8 @@ class DurableClient:
 
     async def terminate(self, instance_id: str, reason: str) -> None:
         """As on Azure, terminating an instance that has already finished does nothing."""
-        try:
+        with contextlib.suppress(services.InstanceFinishedError):
             await sync_to_async(services.terminate)(instance_id, reason, actor=self.actor)
-        except services.InstanceFinishedError:
-            pass
 
     async def suspend(self, instance_id: str, reason: str) -> None:
         await sync_to_async(services.suspend)(instance_id, reason, actor=self.actor)
@@ -151,9 +150,7 @@ class DurableClient:
     async def purge_instance_history(self, instance_id: str) -> PurgeHistoryResult:
         return PurgeHistoryResult(await sync_to_async(services.purge)(instance_id, actor=self.actor))
 
-    async def signal_entity(
-        self, entityId: Any, operation_name: str, operation_input: Any = None, **_: Any
-    ) -> None:
+    async def signal_entity(self, entityId: Any, operation_name: str, operation_input: Any = None, **_: Any) -> None:
         entity_id = _entity_id(entityId)
         await sync_to_async(entity_services.signal)(entity_id, operation_name, operation_input, actor=self.actor)
 

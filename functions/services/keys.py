@@ -81,7 +81,9 @@ def revoke(prefix: str, *, actor: Actor | None = None) -> FunctionKey:
         if key is None:
             raise FunctionKeyError(f"no function key with prefix {prefix!r}")
         if key.revoked_at is not None:
-            raise FunctionKeyError(f"the function key {prefix} was already revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC")
+            raise FunctionKeyError(
+                f"the function key {prefix} was already revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC"
+            )
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
         details = {"name": key.name, "function": key.function_name or "(host)"}

@@ -61,7 +61,7 @@ def test_another_functions_key_is_refused(client):
 
 
 def test_a_wrong_key_is_refused_and_not_echoed(client):
-    key, plain_key = keys.create("caller", "http_secured")
+    _, plain_key = keys.create("caller", "http_secured")
     wrong = plain_key[:-4] + "AAAA"
 
     response = client.get(SECURED, headers={"x-functions-key": wrong})
