@@ -109,6 +109,12 @@ class ApiKeyForm(forms.Form):
     role = forms.CharField(required=False)
 
 
+class FunctionKeyForm(forms.Form):
+    name = forms.CharField(required=False)
+    #: Blank for a host key.
+    function_name = forms.CharField(required=False)
+
+
 class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES,

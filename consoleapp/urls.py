@@ -10,6 +10,7 @@ from consoleapp.pages import (
     approvals,
     audit_log,
     entities,
+    function_keys,
     functions,
     health,
     instance,
@@ -71,6 +72,9 @@ console = [
         functions.invocation_download,
         name="invocation-download",
     ),
+    path("functions/keys/", function_keys.function_keys, name="function-keys"),
+    path("functions/keys/create/", function_keys.create_function_key, name="create-function-key"),
+    path("functions/keys/<str:prefix>/revoke/", function_keys.revoke_function_key, name="revoke-function-key"),
     # Addresses of the pages from before invocations were called so.
     path("functions/executions/", RedirectView.as_view(pattern_name="functions", permanent=True)),
     path(
@@ -106,5 +110,9 @@ urlpatterns = [
     *samples,
     # Before the API's routes, so that none of its patterns can take these paths.
     path("", include("orchestrations.api.queue_api")),
+    # HTTP functions first: a user's route takes precedence over the HTTP API's built-in
+    # starter under /api/orchestrators/; a path no function claims goes on to the API.
+    path("", include("functions.http.urls")),
     path("", include("orchestrations.api.urls")),
+    path("", include("functions.http.fallback_urls")),
 ]

@@ -332,5 +332,6 @@ def named_child(ctx):
     return (yield ctx.call_sub_orchestrator("wait_for_approval", "from the parent", "shared-child"))
 
 
+import tests.function_apps_http  # noqa: E402  HTTP functions (tests/functions/test_http_*.py)
 import tests.function_apps_queues  # noqa: E402, F401  (the queue tests' functions)
 from tests import function_apps_console  # noqa: E402, F401  (the functions console's test functions)
