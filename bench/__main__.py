@@ -35,9 +35,9 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Run the benchmark workloads (W1-W5 of DESIGN.md) and record what they measured.",
+        description="Run the benchmark workloads (W1-W5 and Q1 of DESIGN.md) and record what they measured.",
     )
-    parser.add_argument("workloads", nargs="*", type=str.upper, metavar="W", help="W1 .. W5 (default: all)")
+    parser.add_argument("workloads", nargs="*", type=str.upper, metavar="W", help="W1 .. W5, Q1 (default: all)")
     parser.add_argument("--mode", choices=["postgres", "embedded"], default="postgres")
     parser.add_argument(
         "--workers",
@@ -142,7 +142,15 @@ def run(args: argparse.Namespace, sizes: Sizes, scratch: Path, peer_url: str) ->
     engine_workloads = [workload for workload in args.workloads if workload in ENGINE_WORKLOADS]
     if engine_workloads:
         record.figures += _with_workers(
-            args, scratch, lambda: runner.run_engine_workloads(engine_workloads, sizes, embedded=embedded)
+            args,
+            scratch,
+            lambda: runner.run_engine_workloads(
+                engine_workloads,
+                sizes,
+                embedded=embedded,
+                worker_processes=None if embedded else args.workers,
+                pool=args.pool,
+            ),
         )
     if not args.no_peer and any(workload in ("W1", "W2", "W3") for workload in engine_workloads):
         record.peer = {

@@ -66,3 +66,8 @@ def bench_counter(ctx):
     else:
         raise ValueError(f"bench_counter has no operation {ctx.operation_name!r}; use add or get")
     ctx.set_state(value)
+
+
+@app.queue_trigger(arg_name="msg", queue_name="bench-noop")
+def bench_queue_noop(msg) -> None:
+    """Q1's consumer: it does nothing, so that Q1 measures the queue, not the function."""

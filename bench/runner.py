@@ -9,20 +9,38 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from bench import dbos_peer, w1_hello_sequence, w2_chain, w3_fan_out_fan_in, w4_counter_storm, w5_console_scale
+from bench import (
+    dbos_peer,
+    q1_queue_messages,
+    w1_hello_sequence,
+    w2_chain,
+    w3_fan_out_fan_in,
+    w4_counter_storm,
+    w5_console_scale,
+)
 from bench.measure import Figure
 from bench.sizes import ENGINE_WORKLOADS, Sizes
 
 
 def run_engine_workloads(
-    workloads: list[str], sizes: Sizes, *, embedded: bool, progress: Callable[[str], None] = print
+    workloads: list[str],
+    sizes: Sizes,
+    *,
+    embedded: bool,
+    progress: Callable[[str], None] = print,
+    worker_processes: int | None = None,
+    pool: str = "prefork",
 ) -> list[Figure]:
-    """Run the selected W1-W4, one after another, on the workers already running."""
+    """Run the selected W1-W4 and Q1, one after another, on the workers already running
+    (``worker_processes`` of them with ``pool``, or the in-process ones when None)."""
     runs: dict[str, Callable[[], list[Figure]]] = {
         "W1": lambda: w1_hello_sequence.run(sizes.w1_instances, timeout=sizes.timeout, embedded=embedded),
         "W2": lambda: w2_chain.run(sizes.w2_steps, repetitions=sizes.w2_repetitions, timeout=sizes.timeout),
         "W3": lambda: w3_fan_out_fan_in.run(sizes.w3_activities, timeout=sizes.timeout),
         "W4": lambda: w4_counter_storm.run(sizes.w4_signals, timeout=sizes.timeout),
+        "Q1": lambda: q1_queue_messages.run(
+            sizes.q1_messages, timeout=sizes.timeout, worker_processes=worker_processes, pool=pool
+        ),
     }
     figures = []
     for workload in ENGINE_WORKLOADS:

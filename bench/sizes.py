@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Q1")
 #: The workloads that need workers; W5 only reads.
-ENGINE_WORKLOADS = ("W1", "W2", "W3", "W4")
+ENGINE_WORKLOADS = ("W1", "W2", "W3", "W4", "Q1")
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Sizes:
     w5_repetitions: int
     #: How long one workload may take before it is reported as not finished.
     timeout: float
+    q1_messages: int = 10_000
 
 
 FULL = Sizes(
@@ -44,4 +45,5 @@ QUICK = Sizes(
     w5_history_events=10_000,
     w5_repetitions=5,
     timeout=60,
+    q1_messages=2000,
 )

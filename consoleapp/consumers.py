@@ -33,9 +33,13 @@ from django.template.loader import render_to_string
 from consoleapp import live
 from consoleapp.pages.approvals import render_inbox_live
 from consoleapp.pages.entities import render_detail_live, render_list_live
+from consoleapp.pages.functions import render_function_live
 from consoleapp.pages.instance import render_instance_live
 from consoleapp.pages.instances import render_list_update
 from consoleapp.pages.overview import render_overview_live
+from consoleapp.pages.queues import concerns
+from consoleapp.pages.queues import render_detail_live as render_queue_live
+from consoleapp.pages.queues import render_list_live as render_queues_live
 from consoleapp.pages.workers import render_workers_live
 from orchestrations.access import roles
 from orchestrations.store import notices
@@ -79,14 +83,23 @@ class Changes:
     instances: set[str] = field(default_factory=set)
     entities: set[str] = field(default_factory=set)
     approvals: set[str] = field(default_factory=set)
+    #: Functions with new invocations.
+    invocations: set[str] = field(default_factory=set)
+    queues: set[str] = field(default_factory=set)
 
     def add(self, kind: str, ids: list[str]) -> None:
-        {notices.INSTANCE: self.instances, notices.ENTITY: self.entities, notices.APPROVAL: self.approvals}[
-            kind
-        ].update(ids)
+        {
+            notices.INSTANCE: self.instances,
+            notices.ENTITY: self.entities,
+            notices.APPROVAL: self.approvals,
+            notices.INVOCATION: self.invocations,
+            notices.QUEUE: self.queues,
+        }[kind].update(ids)
 
     def __bool__(self) -> bool:
-        return self.everything or bool(self.instances or self.entities or self.approvals)
+        return self.everything or bool(
+            self.instances or self.entities or self.approvals or self.invocations or self.queues
+        )
 
 
 class LivePage:
@@ -198,6 +211,47 @@ class LiveEntity(LivePage):
         return [render_detail_live(self.entity_id, self.user, self.csrf_token)]
 
 
+class LiveFunction(LivePage):
+    """A function's page: its counts, charts and invocations, pushed when it has new ones."""
+
+    def __init__(self, params: QueryDict, user, csrf_token: str | None) -> None:
+        super().__init__(params, user, csrf_token)
+        self.function_name = params.get("name", "")
+
+    def wants(self, kind: str, ids: list[str]) -> bool:
+        return (kind == notices.INVOCATION and self.function_name in ids) or super().wants(kind, ids)
+
+    def render_page(self, changes: Changes) -> list[str]:
+        if not (changes.everything or self.function_name in changes.invocations):
+            return []
+        return [render_function_live(self.function_name, self.params, self.user, self.csrf_token)]
+
+
+class LiveQueues(LivePage):
+    kinds = frozenset({notices.QUEUE})
+    #: The oldest messages' ages grow with no notice to say so.
+    refresh_seconds = 10.0
+
+    def render_page(self, changes: Changes) -> list[str]:
+        if not (changes.everything or changes.queues):
+            return []
+        return [render_queues_live(self.user, self.csrf_token)]
+
+
+class LiveQueue(LivePage):
+    def __init__(self, params: QueryDict, user, csrf_token: str | None) -> None:
+        super().__init__(params, user, csrf_token)
+        self.queue = params.get("name", "")
+
+    def wants(self, kind: str, ids: list[str]) -> bool:
+        return (kind == notices.QUEUE and concerns(self.queue, set(ids))) or super().wants(kind, ids)
+
+    def render_page(self, changes: Changes) -> list[str]:
+        if not (changes.everything or concerns(self.queue, changes.queues)):
+            return []
+        return [render_queue_live(self.queue, self.user, self.csrf_token)]
+
+
 PAGES: dict[str, type[LivePage]] = {
     "overview": LiveOverview,
     "workers": LiveWorkers,
@@ -206,6 +260,9 @@ PAGES: dict[str, type[LivePage]] = {
     "inbox": LiveInbox,
     "entities": LiveEntityList,
     "entity": LiveEntity,
+    "function": LiveFunction,
+    "queues": LiveQueues,
+    "queue": LiveQueue,
     "nav": LivePage,
 }
 
@@ -264,7 +321,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     async def perdura_change(self, event: dict) -> None:
         """A change notice from ``consoleapp.live``: note it if this page shows it."""
         kind, ids = event.get("kind"), list(event.get("ids") or [])
-        if kind not in (notices.INSTANCE, notices.ENTITY, notices.APPROVAL) or not self.page.wants(kind, ids):
+        known = (notices.INSTANCE, notices.ENTITY, notices.APPROVAL, notices.INVOCATION, notices.QUEUE)
+        if kind not in known or not self.page.wants(kind, ids):
             return
         self.pending.add(kind, ids)
         self.wakeup.set()

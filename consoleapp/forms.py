@@ -109,6 +109,12 @@ class ApiKeyForm(forms.Form):
     role = forms.CharField(required=False)
 
 
+class FunctionKeyForm(forms.Form):
+    name = forms.CharField(required=False)
+    #: Blank for a host key.
+    function_name = forms.CharField(required=False)
+
+
 class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES,
@@ -138,3 +144,31 @@ class NewUserForm(RolesForm):
             except ValidationError as error:
                 raise ValidationError(" ".join(error.messages)) from None
         return cleaned
+
+
+class RunFunctionForm(forms.Form):
+    """A function run by hand: its input, as JSON (empty is null)."""
+
+    input = JsonTextField(what="the input")
+
+
+class QueueMessageForm(forms.Form):
+    """A message to put on a queue: text as typed, or (``as_json``) a JSON value."""
+
+    queue = forms.CharField(error_messages={"required": "name the queue"})
+    #: Kept as typed: a message's spaces are its own.
+    message = forms.CharField(strip=False, error_messages={"required": "the message is empty"})
+    as_json = forms.BooleanField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("as_json") and "message" in cleaned:
+            try:
+                cleaned["message"] = services.parse_json(cleaned["message"], "the message")
+            except services.BadInputError as error:
+                self.add_error("message", str(error))
+        return cleaned
+
+
+class QueueCommandForm(ReasonForm):
+    """Requeue a queue's poison messages or purge it, with why (kept in the audit log)."""

@@ -3,17 +3,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from consoleapp.pages import (
     api_keys,
     approvals,
     audit_log,
     entities,
+    function_keys,
     functions,
     health,
     instance,
     instances,
     overview,
+    queues,
     start,
     users,
     workers,
@@ -62,14 +65,30 @@ console = [
     path("entities/download/<path:entity_id>", entities.download_state, name="entity-download"),
     path("entities/<path:entity_id>", entities.entity_detail, name="entity"),
     # Function apps.
-    path("functions/", functions.function_apps, name="functions"),
-    path("functions/executions/", functions.executions, name="executions"),
-    path("functions/executions/<int:execution_id>/", functions.execution_detail, name="execution"),
+    path("functions/", functions.function_list, name="functions"),
+    path("functions/invocations/<int:invocation_id>/", functions.invocation_detail, name="invocation"),
     path(
-        "functions/executions/<int:execution_id>/download/<str:part>/",
-        functions.execution_download,
-        name="execution-download",
+        "functions/invocations/<int:invocation_id>/download/<str:part>/",
+        functions.invocation_download,
+        name="invocation-download",
     ),
+    path("functions/keys/", function_keys.function_keys, name="function-keys"),
+    path("functions/keys/create/", function_keys.create_function_key, name="create-function-key"),
+    path("functions/keys/<str:prefix>/revoke/", function_keys.revoke_function_key, name="revoke-function-key"),
+    # Addresses of the pages from before invocations were called so.
+    path("functions/executions/", RedirectView.as_view(pattern_name="functions", permanent=True)),
+    path(
+        "functions/executions/<int:invocation_id>/",
+        RedirectView.as_view(pattern_name="invocation", permanent=True),
+    ),
+    path("functions/<str:name>/", functions.function_detail, name="function"),
+    path("functions/<str:name>/run/", functions.run_function, name="run-function"),
+    # Queues: under a prefix of their own, so that no function's name can shadow them.
+    path("queues/", queues.queue_list, name="queues"),
+    path("queues/put/", queues.put_message, name="put-queue-message"),
+    path("queues/<str:name>/", queues.queue_detail, name="queue"),
+    path("queues/<str:name>/requeue/", queues.requeue_poison, name="requeue-poison"),
+    path("queues/<str:name>/purge/", queues.purge, name="purge-queue"),
     # The console's own pages.
     path("audit/", audit_log.audit_log, name="audit-log"),
     path("workers/", workers.workers, name="workers"),
@@ -89,5 +108,11 @@ urlpatterns = [
     *console,
     path("healthz", health.healthz, name="healthz"),
     *samples,
+    # Before the API's routes, so that none of its patterns can take these paths.
+    path("", include("orchestrations.api.queue_api")),
+    # HTTP functions first: a user's route takes precedence over the HTTP API's built-in
+    # starter under /api/orchestrators/; a path no function claims goes on to the API.
+    path("", include("functions.http.urls")),
     path("", include("orchestrations.api.urls")),
+    path("", include("functions.http.fallback_urls")),
 ]

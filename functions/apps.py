@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import atexit
 import importlib
 
 from django.apps import AppConfig
@@ -30,5 +31,12 @@ class FunctionsConfig(AppConfig):
                 ) from error
         # Lazy: this module is imported while the apps load, before models may be.
         from functions.services import sync_registry
+        from functions.services.durable_client import client_for
+        from functions.worker import recorder
+        from functions.worker.invoke import use_durable_client
 
         post_migrate.connect(lambda **kwargs: sync_registry(), sender=self, weak=False)
+        # The worker layer cannot import the services above it: the client's factory is handed down.
+        use_durable_client(client_for)
+        # Invocations still buffered when the process ends are written then.
+        atexit.register(recorder.flush)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 
-import tests.function_apps_concurrency  # noqa: F401  (the concurrency tests' app)
 from functions import FunctionApp
 
 app = FunctionApp("tests")
@@ -331,3 +330,9 @@ def same_child_twice(ctx):
 @app.orchestrator
 def named_child(ctx):
     return (yield ctx.call_sub_orchestrator("wait_for_approval", "from the parent", "shared-child"))
+
+
+import tests.function_apps_concurrency  # noqa: E402  (the concurrency tests' functions)
+import tests.function_apps_http  # noqa: E402  HTTP functions (tests/functions/test_http_*.py)
+import tests.function_apps_queues  # noqa: E402, F401  (the queue tests' functions)
+from tests import function_apps_console  # noqa: E402, F401  (the functions console's test functions)

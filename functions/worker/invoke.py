@@ -9,7 +9,6 @@ imports upward.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from functions.activities import PayloadTooLargeError, captured_logs, check_payload_size
@@ -128,11 +128,15 @@ def _arguments(function: RegisteredFunction, trigger_value: Any, outputs: dict[s
 
 
 def _run(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    # async_to_sync, not asyncio.run: what the coroutine hands to sync_to_async (the durable
+    # client's ORM calls) then runs back in this thread, the one holding the request's or the
+    # batch's database connection. Under Daphne this thread is a request's only sync thread,
+    # and a thread-sensitive sync_to_async from a loop of its own would wait on it forever.
     if inspect.iscoroutinefunction(func):
-        return asyncio.run(func(**kwargs))
+        return async_to_sync(func)(**kwargs)
     value = func(**kwargs)
     if inspect.isawaitable(value):
-        return asyncio.run(_awaited(value))
+        return async_to_sync(_awaited)(value)
     return value
 
 

@@ -1,9 +1,10 @@
 """Roles: Django groups with per-action permissions, written once in ``ROLE_PERMISSIONS``
 (the README's table of roles is checked against it by the tests).
 
-viewer reads everything; operator also starts and acts on instances and signals entities;
-approver also decides approvals assigned to one of their other groups or to none; admin may
-do everything, including deciding any approval, purges, bulk actions, users and API keys.
+viewer reads everything; operator also starts and acts on instances, signals entities, runs
+functions by hand and puts queue messages; approver also decides approvals assigned to one of their other groups or to
+none; admin may do everything, including deciding any approval, purges (of instances and of
+queues), bulk actions, users and API keys.
 With PERDURA_READ_ONLY set, nobody may change anything, through any door.
 """
 
@@ -25,10 +26,13 @@ PERMISSIONS: dict[str, str] = {
     "rewind_instance": "rewind instances",
     "restart_instance": "restart instances (under a new id; under the same id needs purge)",
     "signal_entity": "signal entities",
+    "invoke_function": "run timer, queue and activity functions by hand",
     "decide_approval": "decide approvals",
     "purge_instance": "purge instances, or replace a finished one by starting under its id",
     "bulk_action": "act on many instances at once",
     "delete_entity": "delete entities",
+    "put_queue_message": "put messages on queues and requeue poison messages",
+    "purge_queue": "purge queues",
     "manage_users": "manage users and their roles",
     "manage_api_keys": "create and revoke API keys",
 }
@@ -48,6 +52,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "rewind_instance",
         "restart_instance",
         "signal_entity",
+        "invoke_function",
+        "put_queue_message",
     },
     APPROVER: READ | {"decide_approval"},
     ADMIN: ALL_PERMISSIONS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import include, re_path
 
-from orchestrations.api import entity_views, views
+from orchestrations.api import admin_functions, entity_views, views
 from orchestrations.api.endpoints import not_found
 
 ID = r"[^/]+"
@@ -40,4 +40,6 @@ urlpatterns = [
     re_path(rf"^api/orchestrators/(?P<function_name>{ID})/?\Z", views.orchestrators),
     re_path(rf"^api/orchestrators/(?P<function_name>{ID})/(?P<instance_id>{ID})/?\Z", views.orchestrators),
     re_path(r"^api/orchestrators/", not_found),
+    # Azure's admin endpoint for running a non-HTTP function by hand.
+    re_path(rf"^admin/functions/(?P<name>{ID})/?\Z", admin_functions.run_function_view, name="admin-run-function"),
 ]

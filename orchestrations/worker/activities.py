@@ -112,13 +112,19 @@ def complete_work_items(
             answers.append(Answer(run, ev.task_completed(now, run.item.task_id, outcome.result)))
         else:
             answers.append(Answer(run, ev.task_failed(now, run.item.task_id, outcome.failure)))
+    # The function pages showing these activities refresh once the rows are written (one
+    # notice per batch, handed to the publisher's queue: nothing waits for it).
+    finished_functions = sorted({run.execution.function_name for run in claimed})
     if carry_on and has_returning():
         try:
-            return _complete_and_carry_on(answers, worker_id, now)
+            kept = _complete_and_carry_on(answers, worker_id, now)
+            notices.publish(notices.INVOCATION, finished_functions)
+            return kept
         except Exception:
             # Nothing of it was written: hand the results over through the inboxes instead.
             logger.info("could not carry on with %d results; delivering them", len(answers), exc_info=True)
     _complete(answers, worker_id)
+    notices.publish(notices.INVOCATION, finished_functions)
     return []
 
 

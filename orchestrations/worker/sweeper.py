@@ -2,7 +2,7 @@
 
 Due timers, work whose lease expired with a dead worker and work whose wake-up was lost all
 look the same from here: ready rows in the database. The sweeper also records the worker
-process's heartbeat.
+process's heartbeat and prunes invocations past retention.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from entities.models import Entity
+from functions.store.retention import prune_invocations
 from functions.worker.triggers import triggers_ready
 from orchestrations.models import Approval, Instance, WorkerHeartbeat, WorkItem
 from orchestrations.store.approvals import settle
@@ -55,6 +56,8 @@ def expire_due_approvals(now: datetime | None = None) -> int:
 
 def sweep() -> list[str]:
     expire_due_approvals()
+    # Bounded: a few short deletes per sweep at most (functions/store/retention.py).
+    prune_invocations()
     queues = ready_queues()
     for queue in queues:
         notify(queue)

@@ -43,12 +43,12 @@ def stored():
         "instance": reverse("instance-download", args=["done", "input"]),
         "history event": reverse("history-event-download", args=["done", started.pk, "data"]),
         "entity": reverse("entity-download", args=["@counter@c1"]),
-        "execution": reverse("execution-download", args=[Invocation.objects.get(instance_id="done").pk, "output"]),
+        "invocation": reverse("invocation-download", args=[Invocation.objects.get(instance_id="done").pk, "output"]),
         "approval": reverse("approval-download", args=[Approval.objects.get(instance_id="ship-A-7").pk]),
     }
 
 
-DOWNLOADS = ["instance", "history event", "entity", "execution", "approval"]
+DOWNLOADS = ["instance", "history event", "entity", "invocation", "approval"]
 
 
 @pytest.mark.parametrize("what", DOWNLOADS)
@@ -106,8 +106,8 @@ def test_an_approval_is_downloaded_by_every_role_that_reads_as_the_inbox_shows_i
         ("history-event-download", ["done", "first-event", "secrets"]),
         ("entity-download", ["@counter@missing"]),
         ("entity-download", ["not-an-entity-id"]),
-        ("execution-download", [0, "input"]),
-        ("execution-download", ["first-execution", "secrets"]),
+        ("invocation-download", [0, "input"]),
+        ("invocation-download", ["first-execution", "secrets"]),
         ("approval-download", [0]),
     ],
 )

@@ -1,4 +1,4 @@
-"""The function app pages: apps and functions, executions, one execution."""
+"""The functions console on activity runs made by orchestrations: the list, an activity's page, one run."""
 
 from __future__ import annotations
 
@@ -21,25 +21,26 @@ def test_apps_list_their_functions_by_kind(viewer):
     page = viewer.get(reverse("functions")).content.decode()
 
     assert "<h2>tests</h2>" in page
-    assert f"{reverse('executions')}?function=echo" in page
+    assert reverse("function", args=["echo"]) in page
     assert '<span class="tag orchestrator">orchestrator</span>' in page
 
 
-def test_executions_filter_by_status(viewer):
+def test_an_activity_page_filters_its_runs_by_status(viewer):
     completed_instance("done")
     failed_instance("broken")
+    failed = Invocation.objects.get(instance_id="broken")
 
-    page = viewer.get(reverse("executions"), {"status": "Failed"}).content.decode()
-
-    assert reverse("instance", args=["broken"]) in page
-    assert reverse("instance", args=["done"]) not in page
+    page = viewer.get(reverse("function", args=["fail"]), {"status": "Failed"}).content.decode()
+    assert reverse("invocation", args=[failed.pk]) in page
+    page = viewer.get(reverse("function", args=["fail"]), {"status": "Completed"}).content.decode()
+    assert reverse("invocation", args=[failed.pk]) not in page
 
 
 def test_an_execution_shows_its_input_and_traceback(viewer):
     failed_instance("broken")
     execution = Invocation.objects.get(instance_id="broken")
 
-    page = viewer.get(reverse("execution", args=[execution.pk])).content.decode()
+    page = viewer.get(reverse("invocation", args=[execution.pk])).content.decode()
 
     assert "ValueError" in page
     assert "Traceback" in page
@@ -51,6 +52,6 @@ def test_an_execution_shows_what_the_activity_logged_escaped(viewer):
     drain_all()
     execution = Invocation.objects.get(instance_id="logged")
 
-    page = viewer.get(reverse("execution", args=[execution.pk])).content.decode()
+    page = viewer.get(reverse("invocation", args=[execution.pk])).content.decode()
 
     assert "WARNING tests.activities: working on &lt;b&gt;bold&lt;/b&gt;" in page

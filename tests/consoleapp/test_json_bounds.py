@@ -142,11 +142,11 @@ def test_an_activity_run_with_a_near_limit_payload_keeps_its_page_small(viewer):
     small = Invocation.objects.get(instance_id="small")
     large = Invocation.objects.get(instance_id="large")
 
-    page = get(viewer, reverse("execution", args=[large.pk]))
+    page = get(viewer, reverse("invocation", args=[large.pk]))
 
-    assert len(page) <= len(get(viewer, reverse("execution", args=[small.pk]))) + 2 * STORED_PANEL
-    assert reverse("execution-download", args=[large.pk, "input"]) in page
-    assert reverse("execution-download", args=[large.pk, "output"]) in page
+    assert len(page) <= len(get(viewer, reverse("invocation", args=[small.pk]))) + 2 * STORED_PANEL
+    assert reverse("invocation-download", args=[large.pk, "input"]) in page
+    assert reverse("invocation-download", args=[large.pk, "output"]) in page
 
 
 def test_an_entity_with_deep_state_keeps_its_page_and_push_small(viewer):

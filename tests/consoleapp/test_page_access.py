@@ -21,7 +21,7 @@ PAGES = [
     ("approvals", []),
     ("entities", []),
     ("functions", []),
-    ("executions", []),
+    ("function", ["console_double"]),
     ("audit-log", []),
     ("workers", []),
 ]

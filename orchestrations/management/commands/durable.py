@@ -24,6 +24,7 @@ from orchestrations.access.roles import ROLES, is_read_only
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine.serialization import loads
 from orchestrations.engine.status import TERMINAL_STATUSES
+from orchestrations.management import cli_function_keys, cli_invoke, cli_queues
 from orchestrations.models import Instance
 from orchestrations.services import paging
 from orchestrations.services.status import status_document
@@ -285,10 +286,15 @@ class Command(BaseCommand):
         key_list.add_argument("--json", action="store_true", help="print JSON, not a table")
         revoke = apikey_actions.add_parser("revoke", help="revoke a key: requests carrying it are refused")
         revoke.add_argument("prefix", metavar="PREFIX", help="the key's prefix (pdk_ and 8 hex digits)")
+        cli_function_keys.add_parser(action, _SubcommandParser)
+
+        cli_invoke.add_parser(action)
+        cli_queues.add_parser(action, _SubcommandParser)
 
     def handle(self, *args, **options) -> None:
         handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "apikey": self._apikey,
+            cli_function_keys.ACTION: lambda options: cli_function_keys.handle(options, self.stdout.write, CLI),
             "entity": self._entity,
             "start": self._start,
             "status": self._status,
@@ -297,6 +303,8 @@ class Command(BaseCommand):
             **dict.fromkeys(CONTROL_COMMANDS, self._control),
             "restart": self._restart,
             "purge": self._purge,
+            cli_invoke.ACTION: lambda options: cli_invoke.handle(options, self.stdout, CLI),
+            "queue": lambda options: cli_queues.handle(options, CLI, self.stdout.write),
         }
         if is_read_only() and _changes_something(options):
             raise CommandError(
@@ -470,8 +478,12 @@ def _changes_something(options: dict[str, Any]) -> bool:
         return False
     if options["action"] == "apikey":
         return options["apikey_action"] != "list"
+    if options["action"] == cli_function_keys.ACTION:
+        return cli_function_keys.changes_something(options)
     if options["action"] == "entity":
         return options["entity_action"] == "signal"
+    if options["action"] == "queue":
+        return cli_queues.changes_something(options)
     return True
 
 

@@ -1,0 +1,50 @@
+"""Retention of the invocation record: rows older than PERDURA_INVOCATION_RETENTION_DAYS go,
+pruned by the sweeper a bounded batch at a time.
+
+Each batch is one short statement in its own transaction: the oldest ``batch_size`` ids are
+read through the ``started_at`` index and deleted by primary key, so no statement scans the
+table or holds its locks for long, and a backlog (retention shortened, a worker down for a
+week) drains over a few sweeps instead of in one long delete.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from functions.models import Invocation
+
+#: Rows deleted per statement.
+BATCH_SIZE = 1000
+#: Statements per call: at most BATCH_SIZE * MAX_BATCHES rows go per sweep.
+MAX_BATCHES = 5
+
+
+def retention_cutoff(now: datetime | None = None) -> datetime:
+    """Invocations started before this moment are past retention."""
+    return (now or timezone.now()) - timedelta(days=settings.PERDURA_INVOCATION_RETENTION_DAYS)
+
+
+def prune_invocations(
+    now: datetime | None = None, *, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES
+) -> int:
+    """Delete invocations past retention, oldest first, in at most ``max_batches`` statements of
+    ``batch_size`` rows; return how many went."""
+    cutoff = retention_cutoff(now)
+    deleted = 0
+    for _ in range(max_batches):
+        ids = list(
+            Invocation.objects.filter(started_at__lt=cutoff)
+            .order_by("started_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        # Nothing refers to an invocation, so this is one DELETE ... WHERE id IN (...).
+        count, _ = Invocation.objects.filter(pk__in=ids).delete()
+        deleted += count
+        if len(ids) < batch_size:
+            break
+    return deleted

@@ -1,0 +1,44 @@
+"""The check-status payload: the management URLs of an instance, as Durable Functions hands
+them out when an instance starts (``CreateCheckStatusResponse``). The HTTP API's starter and
+the durable client binding of HTTP functions both answer with it."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+#: Where the HTTP API serves the management routes (orchestrations/api/urls.py; the OpenAPI
+#: document's PREFIX is the same path, a test checks).
+MANAGEMENT_PREFIX = "/runtime/webhooks/durabletask"
+#: How long a client should wait before it polls a started instance, in seconds (Azure's value).
+CHECK_STATUS_RETRY_AFTER = "10"
+#: The query parameter a key travels in, as on Azure.
+KEY_QUERY_PARAMETER = "code"
+
+
+def management_urls(api_base_url: str, instance_id: str, key_in_url: str | None) -> dict[str, str]:
+    """``api_base_url`` is the absolute URL of MANAGEMENT_PREFIX on this server; ``key_in_url``
+    a key to carry in every link, so that they work as given. ``{eventName}`` and ``{text}``
+    are placeholders for the client to fill in, as on Azure."""
+    instance_url = f"{api_base_url}/instances/{quote(instance_id, safe='')}"
+    key = f"{KEY_QUERY_PARAMETER}={quote(key_in_url, safe='')}" if key_in_url else ""
+
+    def url(operation: str = "", query: str = "") -> str:
+        parameters = "&".join(part for part in (query, key) if part)
+        return f"{instance_url}{operation}" + (f"?{parameters}" if parameters else "")
+
+    return {
+        "id": instance_id,
+        "statusQueryGetUri": url(),
+        "sendEventPostUri": url("/raiseEvent/{eventName}"),
+        "terminatePostUri": url("/terminate", "reason={text}"),
+        "rewindPostUri": url("/rewind", "reason={text}"),
+        "purgeHistoryDeleteUri": url(),
+        "restartPostUri": url("/restart"),
+        "suspendPostUri": url("/suspend", "reason={text}"),
+        "resumePostUri": url("/resume", "reason={text}"),
+    }
+
+
+def check_status_headers(payload: dict[str, str]) -> dict[str, str]:
+    """``Location`` is the status URL (the async HTTP pattern)."""
+    return {"Location": payload["statusQueryGetUri"], "Retry-After": CHECK_STATUS_RETRY_AFTER}
