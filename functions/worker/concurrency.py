@@ -15,10 +15,12 @@ hold them while the runs go on::
   statement is sent.
 - Ask only for what can run at once. A worker loop that runs its batch one at a time can
   use one slot at a time (``wanted=1``); asking for more holds slots that nobody uses.
-- What is not granted is not a failure. The queue consumer makes those messages visible
-  again at ``slots.free_at`` without counting a dequeue; the timer leaves the occurrence
-  unclaimed and tries again at its next pass; the HTTP server answers 429 with Retry-After
-  (seconds until ``free_at``), as Azure does when a host is at its limit.
+- What is not granted is not a failure. The queue consumer hands those messages back,
+  visible again at ``slots.free_at``, and such a hand-back must not count toward the poison
+  limit (undo its dequeue); the timer leaves the occurrence unclaimed and tries again at its
+  next pass; the HTTP server answers 429 with Retry-After (seconds until ``free_at``), as
+  Azure does when a host is at its limit. The activity worker does the same with work
+  items (orchestrations/store/claims.py, ``_within_limits``): read it as the example.
 - ``holder`` names who holds the slots: the worker id (host:pid:thread) of a worker loop;
   where one thread runs several at once (the HTTP server), the worker id and the invocation
   id, so that each request releases only its own.
