@@ -147,3 +147,8 @@ def httptest_orders(ctx):
 @app.route(route="orchestrators/httptest_shadowed", methods=["POST"], auth_level=AuthLevel.ANONYMOUS)
 def http_shadows_starter(req: HttpRequest) -> dict:
     return {"served_by": "user route"}
+
+
+@app.route(route="httptest/limited", methods=["GET"], auth_level=AuthLevel.ANONYMOUS, max_concurrency=1)
+def httptest_limited(req: HttpRequest) -> str:
+    return "ran"

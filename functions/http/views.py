@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import socket
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,14 +22,16 @@ from django.db import transaction
 from django.http import HttpRequest as DjangoRequest
 from django.http import HttpResponse as DjangoResponse
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from functions.bindings import AuthLevel, HttpRequest, HttpResponse
-from functions.models import Invocation
+from functions.models import Invocation, new_invocation_id
 from functions.registry import FunctionKind, HttpTrigger, RegisteredFunction, registry
 from functions.services import keys
 from functions.store.queues import put_messages
 from functions.worker import recorder
+from functions.worker.concurrency import slots
 from functions.worker.invoke import Invoked, call, fail
 from orchestrations.access import apikeys
 from orchestrations.access.roles import ADMIN
@@ -92,10 +96,30 @@ def serve(request: DjangoRequest, path: str = "") -> DjangoResponse:
         route_params=trigger.route.match(path),
         body=body,
     )
-    invoked = call(function, http_request, trigger=Invocation.Trigger.HTTP, worker=WORKER, input_text=_input(request))
+    invocation_id = new_invocation_id()
+    with slots(function, wanted=1, holder=f"{WORKER}:{invocation_id}") as held:
+        if not held.granted:
+            return _busy(function, held.free_at)
+        invoked = call(
+            function,
+            http_request,
+            trigger=Invocation.Trigger.HTTP,
+            worker=WORKER,
+            input_text=_input(request),
+            invocation_id=invocation_id,
+        )
     response = _answer(function, invoked)
     invoked.invocation.status_code = response.status_code
     recorder.record(invoked.invocation)
+    return response
+
+
+def _busy(function: RegisteredFunction, free_at: datetime | None) -> DjangoResponse:
+    """429 when the function already runs ``max_concurrency`` requests (across every web
+    process), with when to try again, as Azure answers when a host is at its limit."""
+    wait = max(1, math.ceil((free_at - timezone.now()).total_seconds())) if free_at else 1
+    response = _error(429, f"function {function.name!r} already runs its limit of {function.max_concurrency} at once")
+    response["Retry-After"] = str(wait)
     return response
 
 

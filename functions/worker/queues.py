@@ -11,6 +11,7 @@ their visibility timeout passes, and another worker takes them.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from functions.bindings import QueueMessage
 from functions.models import Invocation, QueuedMessage
 from functions.registry import FunctionKind, QueueTrigger, RegisteredFunction, registry
 from functions.store import queues as store
+from functions.worker.concurrency import slots
 from functions.worker.invoke import Invoked, call, record_result
 from orchestrations.store import notices
 from orchestrations.store.bulk import insert_rows
@@ -40,8 +42,8 @@ def consumers() -> dict[str, list[RegisteredFunction]]:
 def claim_limits(queue_functions: dict[str, list[RegisteredFunction]], limit: int) -> list[tuple[list[str], int]]:
     """The claims to make for a batch of ``limit``: one for every queue whose functions have no
     ``max_concurrency``, and one per limited queue of at most that many messages, so this
-    worker never runs more of such a function's messages at once than its limit allows. (The
-    limit across workers is held by the concurrency slots, not here.)"""
+    worker never claims more of such a function's messages than its limit; across workers,
+    the concurrency slots hold the limit (``process_messages``)."""
     unlimited = sorted(
         queue for queue, functions in queue_functions.items() if all(f.max_concurrency is None for f in functions)
     )
@@ -58,16 +60,28 @@ def process_messages(worker_id: str, limit: int) -> int:
     queue_functions = consumers()
     total = 0
     for queues, claim_limit in claim_limits(queue_functions, limit):
-        with transaction.atomic():
-            claim = store.claim_messages(queues, claim_limit, worker_id)
-        if claim.messages:
-            runs = [
-                _run(message, queue_functions[message.queue], claim.pop_receipt, worker_id)
-                for message in claim.messages
-            ]
-            settle(claim, runs)
-            total += len(claim.messages)
+        limited = [f for queue in queues for f in queue_functions[queue] if f.max_concurrency is not None]
+        with ExitStack() as held:
+            # This worker runs its batch one message at a time, so one slot of each limited
+            # function is all it needs. Without one, the messages stay where they are (no
+            # dequeue is counted) and the sweeper wakes a worker for them again.
+            if not all(held.enter_context(slots(function, wanted=1, holder=worker_id)).granted for function in limited):
+                continue
+            total += _claim_and_run(queues, claim_limit, queue_functions, worker_id)
     return total
+
+
+def _claim_and_run(
+    queues: list[str], claim_limit: int, queue_functions: dict[str, list[RegisteredFunction]], worker_id: str
+) -> int:
+    with transaction.atomic():
+        claim = store.claim_messages(queues, claim_limit, worker_id)
+    if claim.messages:
+        runs = [
+            _run(message, queue_functions[message.queue], claim.pop_receipt, worker_id) for message in claim.messages
+        ]
+        settle(claim, runs)
+    return len(claim.messages)
 
 
 @dataclass

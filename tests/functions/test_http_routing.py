@@ -196,3 +196,18 @@ def test_queue_output_messages_are_written_before_the_answer(client):
         "one",
         '{"two": 2}',
     ]
+
+
+def test_a_function_at_its_concurrency_limit_answers_429_with_retry_after(client):
+    from functions.store.concurrency import acquire_slots, release_slots
+
+    [number] = acquire_slots("httptest_limited", 1, 1, "another-web-process").numbers
+
+    busy = client.get("/api/httptest/limited")
+
+    assert busy.status_code == 429
+    assert 1 <= int(busy["Retry-After"]) <= 30
+    assert "already runs its limit of 1" in busy.json()["Message"]
+    release_slots("httptest_limited", [number], "another-web-process")
+    served = client.get("/api/httptest/limited")
+    assert (served.status_code, served.content) == (200, b"ran")

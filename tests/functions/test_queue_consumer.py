@@ -150,3 +150,19 @@ def test_a_function_with_max_concurrency_gets_at_most_that_many_messages_per_cla
     assert consumer.claim_limits({"tests-queues-echo": [limited]}, 50) == [(["tests-queues-echo"], 2)]
     assert consumer.process_messages("test-worker", 50) == 2
     assert QueuedMessage.objects.count() == 3
+
+
+def test_a_limited_function_whose_slots_other_workers_hold_leaves_its_messages_uncounted(monkeypatch):
+    from functions.store.concurrency import acquire_slots, release_slots
+
+    limited = dataclasses.replace(registry.get(FunctionKind.QUEUE, "queues_echo"), max_concurrency=1)
+    monkeypatch.setattr(consumer, "consumers", lambda: {"tests-queues-echo": [limited]})
+    store.put_messages("tests-queues-echo", ["a", "b"])
+    [number] = acquire_slots("queues_echo", 1, 1, "another-worker").numbers
+
+    assert consumer.process_messages("test-worker", 50) == 0
+    assert list(QueuedMessage.objects.values_list("dequeue_count", flat=True)) == [0, 0]
+
+    release_slots("queues_echo", [number], "another-worker")
+    assert consumer.process_messages("test-worker", 50) == 1
+    assert QueuedMessage.objects.count() == 1
