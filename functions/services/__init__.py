@@ -6,12 +6,14 @@ from django.db import transaction
 
 from functions.models import AppRecord, Function
 from functions.registry import registry
+from functions.worker.timers import sync_timers
 
 
 @transaction.atomic
 def sync_registry() -> None:
     """Make the AppRecord and Function rows reflect the registry; functions no longer
-    registered are kept (their executions still refer to them) but marked unregistered."""
+    registered are kept (their executions still refer to them) but marked unregistered.
+    Timer functions get their schedule rows."""
     seen: set[int] = set()
     for app in registry.apps.values():
         modules = sorted({function.module for function in app.functions.values()})
@@ -24,3 +26,4 @@ def sync_registry() -> None:
             )
             seen.add(row.pk)
     Function.objects.exclude(pk__in=seen).update(is_registered=False)
+    sync_timers()

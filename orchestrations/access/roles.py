@@ -1,7 +1,8 @@
 """Roles: Django groups with per-action permissions, written once in ``ROLE_PERMISSIONS``
 (the README's table of roles is checked against it by the tests).
 
-viewer reads everything; operator also starts and acts on instances and signals entities;
+viewer reads everything; operator also starts and acts on instances, signals entities and
+pauses, resumes and runs timer schedules;
 approver also decides approvals assigned to one of their other groups or to none; admin may
 do everything, including deciding any approval, purges, bulk actions, users and API keys.
 With PERDURA_READ_ONLY set, nobody may change anything, through any door.
@@ -25,6 +26,7 @@ PERMISSIONS: dict[str, str] = {
     "rewind_instance": "rewind instances",
     "restart_instance": "restart instances (under a new id; under the same id needs purge)",
     "signal_entity": "signal entities",
+    "manage_timers": "pause, resume and run timer schedules now",
     "decide_approval": "decide approvals",
     "purge_instance": "purge instances, or replace a finished one by starting under its id",
     "bulk_action": "act on many instances at once",
@@ -48,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "rewind_instance",
         "restart_instance",
         "signal_entity",
+        "manage_timers",
     },
     APPROVER: READ | {"decide_approval"},
     ADMIN: ALL_PERMISSIONS,
