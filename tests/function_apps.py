@@ -330,4 +330,6 @@ def same_child_twice(ctx):
 @app.orchestrator
 def named_child(ctx):
     return (yield ctx.call_sub_orchestrator("wait_for_approval", "from the parent", "shared-child"))
+
+
 import tests.function_apps_timers  # noqa: E402, F401  (the timer tests' functions)

@@ -78,7 +78,9 @@ def trigger_of(function: RegisteredFunction) -> TimerTrigger:
 def sync_timers(now: datetime | None = None) -> None:
     """Give every registered timer function its schedule row (see ``store.sync_schedules``)."""
     functions = registry.functions(FunctionKind.TIMER)
-    store.sync_schedules({function.name: trigger_of(function).schedule for function in functions}, now or timezone.now())
+    store.sync_schedules(
+        {function.name: trigger_of(function).schedule for function in functions}, now or timezone.now()
+    )
 
 
 def start_timers(now: datetime | None = None) -> int:
