@@ -14,6 +14,7 @@ from consoleapp.pages import (
     instance,
     instances,
     overview,
+    schedules,
     start,
     users,
     workers,
@@ -70,6 +71,8 @@ console = [
         functions.execution_download,
         name="execution-download",
     ),
+    path("functions/schedules/", schedules.schedule_list, name="schedules"),
+    path("functions/schedules/<str:name>/<str:action>/", schedules.schedule_action, name="schedule-action"),
     # The console's own pages.
     path("audit/", audit_log.audit_log, name="audit-log"),
     path("workers/", workers.workers, name="workers"),

@@ -78,18 +78,18 @@ def _view(row: TimerSchedule, function: RegisteredFunction | None, now: datetime
     return TimerView(row, enabled, function is not None, upcoming, last_runs)
 
 
-def pause(name: str, *, actor: Actor | None) -> bool:
+def pause(name: str, *, actor: Actor | None, reason: str | None = None) -> bool:
     """Stop running the schedule's occurrences; False if it was paused already."""
-    return _set_paused(name, True, actor)
+    return _set_paused(name, True, actor, reason)
 
 
-def resume(name: str, *, actor: Actor | None) -> bool:
+def resume(name: str, *, actor: Actor | None, reason: str | None = None) -> bool:
     """Run it again from its next occurrence (no catch-up for the ones skipped while paused);
     False if it was not paused."""
-    return _set_paused(name, False, actor)
+    return _set_paused(name, False, actor, reason)
 
 
-def _set_paused(name: str, paused: bool, actor: Actor | None) -> bool:
+def _set_paused(name: str, paused: bool, actor: Actor | None, reason: str | None) -> bool:
     function = _timer_function(name)
     _check_allowed(actor)
     _schedule_row(function)
@@ -97,12 +97,12 @@ def _set_paused(name: str, paused: bool, actor: Actor | None) -> bool:
     with transaction.atomic():
         changed = store.set_paused(function.name, paused, _schedule(function), now)
         if changed:
-            audit.record(actor, "pause" if paused else "resume", "timer", function.name)
+            audit.record(actor, "pause" if paused else "resume", "timer", function.name, reason=reason)
             publish_on_commit(SCHEDULE, [function.name])
     return changed
 
 
-def run_now(name: str, *, actor: Actor | None) -> datetime:
+def run_now(name: str, *, actor: Actor | None, reason: str | None = None) -> datetime:
     """Ask for one run now, off schedule (paused or not); a worker runs it once. Returns when
     it was asked for (an earlier request not yet run stands, and is returned)."""
     function = _timer_function(name)
@@ -110,7 +110,9 @@ def run_now(name: str, *, actor: Actor | None) -> datetime:
     _schedule_row(function)
     with transaction.atomic():
         requested_at = store.request_run(function.name, timezone.now())
-        audit.record(actor, "run", "timer", function.name, details={"requested_at": requested_at.isoformat()})
+        audit.record(
+            actor, "run", "timer", function.name, reason=reason, details={"requested_at": requested_at.isoformat()}
+        )
         publish_on_commit(SCHEDULE, [function.name])
         notify_on_commit(TRIGGERS)
     return requested_at

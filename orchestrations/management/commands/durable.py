@@ -24,6 +24,7 @@ from orchestrations.access.roles import ROLES, is_read_only
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine.serialization import loads
 from orchestrations.engine.status import TERMINAL_STATUSES
+from orchestrations.management import cli_timers
 from orchestrations.models import Instance
 from orchestrations.services import paging
 from orchestrations.services.status import status_document
@@ -286,6 +287,8 @@ class Command(BaseCommand):
         revoke = apikey_actions.add_parser("revoke", help="revoke a key: requests carrying it are refused")
         revoke.add_argument("prefix", metavar="PREFIX", help="the key's prefix (pdk_ and 8 hex digits)")
 
+        cli_timers.add_parser(action)
+
     def handle(self, *args, **options) -> None:
         handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "apikey": self._apikey,
@@ -297,6 +300,7 @@ class Command(BaseCommand):
             **dict.fromkeys(CONTROL_COMMANDS, self._control),
             "restart": self._restart,
             "purge": self._purge,
+            "timer": lambda options: cli_timers.handle(options, self.stdout, CLI),
         }
         if is_read_only() and _changes_something(options):
             raise CommandError(
@@ -472,6 +476,8 @@ def _changes_something(options: dict[str, Any]) -> bool:
         return options["apikey_action"] != "list"
     if options["action"] == "entity":
         return options["entity_action"] == "signal"
+    if options["action"] == "timer":
+        return cli_timers.changes_something(options)
     return True
 
 
