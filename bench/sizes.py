@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "T1")
 #: The workloads that need workers; W5 only reads.
 ENGINE_WORKLOADS = ("W1", "W2", "W3", "W4")
 
@@ -21,6 +21,9 @@ class Sizes:
     w5_repetitions: int
     #: How long one workload may take before it is reported as not finished.
     timeout: float
+    #: T1: timers every second, for this long.
+    t1_timers: int = 20
+    t1_seconds: float = 60
 
 
 FULL = Sizes(
@@ -44,4 +47,5 @@ QUICK = Sizes(
     w5_history_events=10_000,
     w5_repetitions=5,
     timeout=60,
+    t1_seconds=20,
 )

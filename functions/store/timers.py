@@ -11,13 +11,12 @@ expired (``take_over_expired``).
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, Min, Q, Value
+from django.db.models import DateTimeField, Q, Value
 from django.db.models.functions import Coalesce
 
 from functions.models import Invocation, TimerClaim, TimerSchedule
@@ -94,37 +93,52 @@ def claim_occurrences(
     schedules: Mapping[str, Schedule], now: datetime, *, worker: str, lease: timedelta, limit: int
 ) -> list[ClaimedOccurrence]:
     """Claim up to ``limit`` occurrences of these timers: first claims whose worker died,
-    then runs asked for, then scheduled occurrences that are due."""
+    then runs asked for, then scheduled occurrences that are due.
+
+    One transaction for the whole batch, its claims written in one INSERT, so that twenty
+    timers due at once cost one commit before they start, not twenty. On PostgreSQL the rows
+    are read ``FOR UPDATE SKIP LOCKED``: workers claiming at the same moment share the rows out
+    instead of waiting on each other's locks (and never lock two rows in opposite orders); the
+    conditional UPDATEs still decide."""
     names = list(schedules)
-    claimed = take_over_expired(names, now, worker=worker, lease=lease, limit=limit)
-    requested = TimerSchedule.objects.filter(function_name__in=names, run_requested_at__isnull=False).values_list(
-        "function_name", "run_requested_at"
-    )
-    for name, requested_at in requested[: limit - len(claimed)]:
-        occurrence = claim_requested(name, requested_at, now, worker=worker, lease=lease)
-        if occurrence is not None:
-            claimed.append(occurrence)
-    if len(claimed) >= limit:
-        return claimed
-    due = list(
-        TimerSchedule.objects.filter(function_name__in=names, is_paused=False, next_due__lte=now)
-        .order_by("next_due")
-        .values_list("function_name", "next_due")[: limit - len(claimed)]
-    )
-    # Workers that read the same due rows try them in different orders, so that they mostly
-    # claim different ones instead of queueing on the same row's lock.
-    random.shuffle(due)
-    for name, next_due in due:
-        occurrence = claim_due(name, next_due, schedules[name], now, worker=worker, lease=lease)
-        if occurrence is not None:
-            claimed.append(occurrence)
+    with transaction.atomic():
+        claimed = take_over_expired(names, now, worker=worker, lease=lease, limit=limit)
+        earned: list[TimerClaim] = []
+        requested = (
+            TimerSchedule.objects.select_for_update(skip_locked=True)
+            .filter(function_name__in=names, run_requested_at__isnull=False)
+            .order_by("run_requested_at")
+            .values_list("function_name", "run_requested_at")
+        )
+        for name, requested_at in requested[: limit - len(claimed)]:
+            earned += _take_requested(name, requested_at, now, worker=worker, lease=lease)
+        if len(claimed) + len(earned) < limit:
+            due = (
+                TimerSchedule.objects.select_for_update(skip_locked=True)
+                .filter(function_name__in=names, is_paused=False, next_due__lte=now)
+                .order_by("next_due")
+                .values_list("function_name", "next_due")
+            )
+            for name, next_due in due[: limit - len(claimed) - len(earned)]:
+                earned += _move_due(name, next_due, schedules[name], now, worker=worker, lease=lease)
+        claimed += _write_claims(earned)
     return claimed
 
 
 def claim_due(
     function_name: str, due: datetime, schedule: Schedule, now: datetime, *, worker: str, lease: timedelta
 ) -> ClaimedOccurrence | None:
-    """Claim the occurrence at ``due`` (the ``next_due`` read), or None if another worker did.
+    """Claim the occurrence at ``due`` (the ``next_due`` read), or None if another worker did."""
+    with transaction.atomic():
+        written = _write_claims(_move_due(function_name, due, schedule, now, worker=worker, lease=lease))
+    return written[0] if written else None
+
+
+def _move_due(
+    function_name: str, due: datetime, schedule: Schedule, now: datetime, *, worker: str, lease: timedelta
+) -> list[TimerClaim]:
+    """The conditional UPDATE that claims the occurrence at ``due``: the claim it earns (to be
+    written in the same transaction), or none if another worker moved ``next_due`` first.
 
     When the occurrence after it is also past (the workers were down), this one run stands for
     all the missed ones (``past_due``) and ``next_due`` jumps to the first occurrence after
@@ -132,32 +146,30 @@ def claim_due(
     following = schedule.next_after(due)
     past_due = following <= now
     next_due = schedule.next_after(now) if past_due else following
-    with transaction.atomic():
-        # The schedule expression is in the condition too: a worker still running an older
-        # deployment leaves alone a schedule that a newer one changed.
-        moved = TimerSchedule.objects.filter(
-            function_name=function_name, next_due=due, schedule=schedule.expression, is_paused=False
-        ).update(next_due=next_due)
-        if moved != 1:
-            return None
-        return _write_claim(function_name, due, past_due, False, now, worker=worker, lease=lease)
+    # The schedule expression is in the condition too: a worker still running an older
+    # deployment leaves alone a schedule that a newer one changed.
+    moved = TimerSchedule.objects.filter(
+        function_name=function_name, next_due=due, schedule=schedule.expression, is_paused=False
+    ).update(next_due=next_due)
+    if moved != 1:
+        return []
+    return [_claim(function_name, due, past_due, False, now, worker=worker, lease=lease)]
 
 
-def claim_requested(
+def _take_requested(
     function_name: str, requested_at: datetime, now: datetime, *, worker: str, lease: timedelta
-) -> ClaimedOccurrence | None:
-    """Claim a run asked for at ``requested_at`` (run now, run on startup); paused or not, as
-    Azure runs a disabled function by hand."""
-    with transaction.atomic():
-        taken = TimerSchedule.objects.filter(function_name=function_name, run_requested_at=requested_at).update(
-            run_requested_at=None
-        )
-        if taken != 1:
-            return None
-        return _write_claim(function_name, requested_at, False, True, now, worker=worker, lease=lease)
+) -> list[TimerClaim]:
+    """The conditional UPDATE that claims a run asked for at ``requested_at`` (run now, run on
+    startup), paused or not, as Azure runs a disabled function by hand."""
+    taken = TimerSchedule.objects.filter(function_name=function_name, run_requested_at=requested_at).update(
+        run_requested_at=None
+    )
+    if taken != 1:
+        return []
+    return [_claim(function_name, requested_at, False, True, now, worker=worker, lease=lease)]
 
 
-def _write_claim(
+def _claim(
     function_name: str,
     scheduled_at: datetime,
     past_due: bool,
@@ -166,22 +178,39 @@ def _write_claim(
     *,
     worker: str,
     lease: timedelta,
-) -> ClaimedOccurrence | None:
+) -> TimerClaim:
+    return TimerClaim(
+        function_name=function_name,
+        scheduled_at=scheduled_at,
+        past_due=past_due,
+        requested=requested,
+        claimed_by=worker,
+        lease_until=now + lease,
+    )
+
+
+def _write_claims(claims: list[TimerClaim]) -> list[ClaimedOccurrence]:
+    """Write the claims the UPDATEs earned, in the caller's transaction."""
+    if not claims:
+        return []
     try:
         with transaction.atomic():
-            claim = TimerClaim.objects.create(
-                function_name=function_name,
-                scheduled_at=scheduled_at,
-                past_due=past_due,
-                requested=requested,
-                claimed_by=worker,
-                lease_until=now + lease,
-            )
+            TimerClaim.objects.bulk_create(claims)
+        return [_occurrence(claim) for claim in claims]
     except IntegrityError:
-        # The same occurrence is claimed already (a schedule changed back to an earlier
-        # expression): its claim runs it, this one must not.
-        return None
-    return _occurrence(claim)
+        pass
+    # One of them is claimed already (a schedule changed back to an earlier expression): that
+    # claim runs it, and this worker must not; the others are written one by one.
+    written = []
+    for claim in claims:
+        claim.pk = None
+        try:
+            with transaction.atomic():
+                claim.save(force_insert=True)
+            written.append(_occurrence(claim))
+        except IntegrityError:
+            continue
+    return written
 
 
 def take_over_expired(
@@ -190,12 +219,17 @@ def take_over_expired(
     """Claims whose lease expired: their worker died between the claim and the record of the
     run. Each is taken over by a conditional UPDATE on the holder and lease read."""
     taken = []
-    expired = TimerClaim.objects.filter(function_name__in=list(names), lease_until__lt=now).order_by("scheduled_at")
-    for claim in expired[:limit]:
-        moved = TimerClaim.objects.filter(pk=claim.pk, claimed_by=claim.claimed_by, lease_until=claim.lease_until)
-        if moved.update(claimed_by=worker, lease_until=now + lease) == 1:
-            claim.claimed_by = worker
-            taken.append(_occurrence(claim))
+    with transaction.atomic():
+        expired = (
+            TimerClaim.objects.select_for_update(skip_locked=True)
+            .filter(function_name__in=list(names), lease_until__lt=now)
+            .order_by("scheduled_at")
+        )
+        for claim in expired[:limit]:
+            moved = TimerClaim.objects.filter(pk=claim.pk, claimed_by=claim.claimed_by, lease_until=claim.lease_until)
+            if moved.update(claimed_by=worker, lease_until=now + lease) == 1:
+                claim.claimed_by = worker
+                taken.append(_occurrence(claim))
     return taken
 
 
@@ -218,7 +252,8 @@ def record_last_runs(runs: Iterable[TimerRun]) -> None:
         current = latest.get(run.claim.function_name)
         if current is None or run.invocation.started_at >= current.started_at:
             latest[run.claim.function_name] = run.invocation
-    for name, invocation in latest.items():
+    # In name order: two workers recording runs of the same timers lock their rows in one order.
+    for name, invocation in sorted(latest.items()):
         TimerSchedule.objects.filter(function_name=name).update(
             last_run_at=invocation.started_at, last_status=invocation.status
         )
@@ -238,17 +273,6 @@ def timers_ready(names: Iterable[str], now: datetime) -> bool:
         schedules.filter(Q(is_paused=False, next_due__lte=now) | Q(run_requested_at__isnull=False)).exists()
         or TimerClaim.objects.filter(function_name__in=names, lease_until__lt=now).exists()
     )
-
-
-def earliest_due_after(names: Iterable[str], moment: datetime) -> datetime | None:
-    """The first ``next_due`` of these timers (not paused) strictly after ``moment``."""
-    names = list(names)
-    if not names:
-        return None
-    found = TimerSchedule.objects.filter(function_name__in=names, is_paused=False, next_due__gt=moment).aggregate(
-        earliest=Min("next_due")
-    )
-    return found["earliest"]
 
 
 # Operators' actions.

@@ -31,10 +31,11 @@ run goes through the same claim as an operator's "run now", so exactly one worke
 
 Waking on time. Trigger workers otherwise look for due timers when the sweeper polls
 (``PERDURA_POLL_SECONDS``), which would make a run up to that late. Each worker process runs a
-``TimerAlarm`` thread next to its sweeper: it sleeps until the earliest ``next_due`` (at most
-one poll interval, so that new and changed schedules are seen) and then wakes the ``triggers``
-queue, in-process or through Celery. Every process's alarm fires; the claim makes one of them
-run the occurrence.
+``TimerAlarm`` thread next to its sweeper: it sleeps until the next occurrence of any enabled
+timer (at most one poll interval, so that timers turned on meanwhile are seen) and then wakes
+the ``triggers`` queue, in-process or through Celery. Every process's alarm fires; the claim
+makes one worker run each occurrence, and the claims of one moment are written in one
+transaction, so twenty timers due together cost one commit before they start.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from functions.bindings import TimerRequest
@@ -55,7 +56,7 @@ from functions.store import timers as store
 from functions.store.queues import put_messages
 from functions.worker.invoke import call, record_result
 from orchestrations.store.notices import INVOCATION, SCHEDULE, publish_on_commit
-from orchestrations.store.wakeups import TRIGGERS, notify
+from orchestrations.store.wakeups import TRIGGERS, notify, notify_now
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +157,12 @@ def seconds_until(moment: datetime) -> float:
 
 
 class TimerAlarm(threading.Thread):
-    """Wakes the trigger workers when the next occurrence falls due (see the module's docstring)."""
+    """Wakes the trigger workers when the next occurrence falls due (see the module's docstring).
+
+    It computes the occurrences from the schedules, as the claims do, rather than reading
+    ``next_due``: the rows move only once a worker has claimed, so an alarm that read them
+    would find nothing after a due time until the claim, and sleep a whole poll interval.
+    A wake-up for a paused timer is harmless: the worker finds nothing due."""
 
     def __init__(self, longest_sleep: float) -> None:
         super().__init__(name="perdura-timer-alarm", daemon=True)
@@ -166,24 +172,20 @@ class TimerAlarm(threading.Thread):
     def run(self) -> None:
         # Occurrences due before the alarm started are the sweeper's to find.
         fired_up_to = timezone.now()
-        try:
-            while not self.stopping.is_set():
-                try:
-                    due = store.earliest_due_after(enabled_timers(), fired_up_to)
-                except DatabaseError:
-                    logger.warning("the timer alarm could not read the schedules; trying again", exc_info=True)
-                    connection.close()
-                    due = None
-                if due is None or seconds_until(due) > self.longest_sleep:
-                    self.stopping.wait(self.longest_sleep)
-                    continue
-                self._sleep_until(due)
-                if self.stopping.is_set():
-                    break
-                notify(TRIGGERS)
-                fired_up_to = due
-        finally:
-            connection.close()
+        while not self.stopping.is_set():
+            schedules = [trigger_of(function).schedule for function in enabled_timers().values()]
+            due = min((schedule.next_after(fired_up_to) for schedule in schedules), default=None)
+            if due is None or seconds_until(due) > self.longest_sleep:
+                # Timers registered or turned on meanwhile are seen at the next look.
+                self.stopping.wait(self.longest_sleep)
+                continue
+            self._sleep_until(due)
+            if self.stopping.is_set():
+                break
+            # Not the deduplicated wake-up: one pending with a worker that was killed would hold
+            # every occurrence back until its flag expired, and they would be run as one catch-up.
+            notify_now(TRIGGERS)
+            fired_up_to = due
 
     def _sleep_until(self, moment: datetime) -> None:
         # A wait can end a little early; a wake-up before the due time would find nothing due

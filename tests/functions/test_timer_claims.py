@@ -132,11 +132,3 @@ def test_resuming_starts_from_the_next_occurrence_without_a_catch_up():
     assert not store.set_paused("tick", True, EVERY_MINUTE, T0)
     assert store.set_paused("tick", False, EVERY_MINUTE, T0 + timedelta(hours=2, seconds=1))
     assert TimerSchedule.objects.get(function_name="tick").next_due == T0 + timedelta(hours=2, minutes=1)
-
-
-def test_the_earliest_due_time_skips_paused_timers_and_what_was_already_woken_for():
-    store.sync_schedules({"a": EVERY_SECOND, "b": EVERY_MINUTE}, T0)
-    assert store.earliest_due_after(["a", "b"], T0) == T0 + timedelta(seconds=1)
-    assert store.earliest_due_after(["a", "b"], T0 + timedelta(seconds=1)) == T0 + timedelta(minutes=1)
-    TimerSchedule.objects.filter(function_name="a").update(is_paused=True)
-    assert store.earliest_due_after(["a"], T0) is None
