@@ -105,6 +105,9 @@ def world(settings) -> dict[str, str]:
         "key": key,
         "report": "sales",
         "ready_at_ms": "0",
+        # A timer schedule and what to do to it.
+        "name": "timers_with_output",
+        "action": "run",
     }
 
 
