@@ -3,7 +3,8 @@ benchmark workloads and record what they measured.
 
 Postgres mode makes a fresh database on the local PostgreSQL server, starts ``--workers``
 ``manage.py worker`` processes against it (Celery over the local Redis), runs W1-W4 from
-this process, stops the workers, runs W1-W3 on DBOS Transact against a database of its own on
+this process, stops the workers, runs T1 on --workers processes of its own (killing one
+midway), runs W1-W3 on DBOS Transact against a database of its own on
 the same server, then loads and measures W5. Embedded mode does the same on a SQLite file in
 a temporary directory, with the in-process worker threads (and DBOS on SQLite). Everything
 it made is removed at the end unless ``--keep`` is given.
@@ -37,7 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Run the benchmark workloads (W1-W5 and Q1 of DESIGN.md) and record what they measured.",
     )
-    parser.add_argument("workloads", nargs="*", type=str.upper, metavar="W", help="W1 .. W5, Q1 (default: all)")
+    parser.add_argument("workloads", nargs="*", type=str.upper, metavar="W", help="W1 .. W5, Q1, T1 (default: all)")
     parser.add_argument("--mode", choices=["postgres", "embedded"], default="postgres")
     parser.add_argument(
         "--workers",
@@ -161,6 +162,10 @@ def run(args: argparse.Namespace, sizes: Sizes, scratch: Path, peer_url: str) ->
         if not embedded:
             environment.recreate_database(args.postgres, PEER_DATABASE)
         record.figures = runner.add_peer_figures(record.figures, sizes, database_url=peer_url)
+    if "T1" in args.workloads:
+        record.figures += runner.run_timers(
+            sizes, embedded=embedded, workers=args.workers, pool=args.pool, scratch=scratch
+        )
     if "W5" in args.workloads:
         record.figures += runner.run_console_scale(sizes)
     record.finished_at = datetime.now(UTC).isoformat(timespec="seconds")

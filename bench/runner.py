@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 from bench import (
     dbos_peer,
     q1_queue_messages,
+    t1_timers,
     w1_hello_sequence,
     w2_chain,
     w3_fan_out_fan_in,
@@ -56,6 +58,24 @@ def run_console_scale(sizes: Sizes, *, progress: Callable[[str], None] = print) 
     progress(f"W5 ... (loading {sizes.w5_instances:,} instances)")
     figures = w5_console_scale.run(
         sizes.w5_instances, history_events=sizes.w5_history_events, repetitions=sizes.w5_repetitions
+    )
+    progress(_summary(figures))
+    return figures
+
+
+def run_timers(
+    sizes: Sizes, *, embedded: bool, workers: int, pool: str, scratch: Path, progress: Callable[[str], None] = print
+) -> list[Figure]:
+    """T1, on worker processes of its own (it kills one)."""
+    progress(f"T1 ... ({sizes.t1_timers} timers every second for {sizes.t1_seconds:g} s, one worker killed midway)")
+    figures = t1_timers.run(
+        sizes.t1_timers,
+        sizes.t1_seconds,
+        embedded=embedded,
+        workers=workers,
+        pool=pool,
+        scratch=scratch,
+        timeout=sizes.timeout,
     )
     progress(_summary(figures))
     return figures

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Q1")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Q1", "T1")
 #: The workloads that need workers; W5 only reads.
 ENGINE_WORKLOADS = ("W1", "W2", "W3", "W4", "Q1")
 
@@ -22,6 +22,9 @@ class Sizes:
     #: How long one workload may take before it is reported as not finished.
     timeout: float
     q1_messages: int = 10_000
+    #: T1: timers every second, for this long.
+    t1_timers: int = 20
+    t1_seconds: float = 60
 
 
 FULL = Sizes(
@@ -46,4 +49,5 @@ QUICK = Sizes(
     w5_repetitions=5,
     timeout=60,
     q1_messages=2000,
+    t1_seconds=20,
 )

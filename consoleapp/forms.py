@@ -58,6 +58,10 @@ class ReasonForm(forms.Form):
         return self.cleaned_data["reason"] or None
 
 
+class TimerActionForm(ReasonForm):
+    """Pause, resume or run a timer schedule now, with why (kept in the audit log)."""
+
+
 class RaiseEventForm(ReasonForm):
     event_name = forms.CharField(required=False)
     data = JsonTextField(what="the event data")

@@ -144,6 +144,9 @@ class TimerSchedule(models.Model):
     run_requested_at = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_status = models.CharField(max_length=20, blank=True)
+    #: When a worker start last asked for a ``run_on_startup`` run: starts within a short window
+    #: of it share that one run.
+    startup_run_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -151,6 +154,34 @@ class TimerSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.function_name} ({self.schedule})"
+
+
+class TimerClaim(models.Model):
+    """An occurrence a worker claimed and has not yet recorded as run. It is written in the
+    transaction that moved the schedule's ``next_due`` past it and deleted in the one that
+    writes its invocation, so a worker that dies in between leaves it here, and another worker
+    runs it once ``lease_until`` has passed."""
+
+    function_name = models.CharField(max_length=MAX_NAME_LENGTH)
+    #: The occurrence (for a run asked for by an operator or a worker start: when it was asked).
+    scheduled_at = models.DateTimeField()
+    #: The run stands for occurrences missed while no worker ran (``TimerRequest.past_due``).
+    past_due = models.BooleanField(default=False)
+    #: Asked for (run now, run on startup) rather than scheduled.
+    requested = models.BooleanField(default=False)
+    claimed_by = models.CharField(max_length=200)
+    lease_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["function_name", "scheduled_at", "requested"], name="timer_claim_occurrence_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["lease_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.function_name} at {self.scheduled_at:%Y-%m-%d %H:%M:%S} by {self.claimed_by}"
 
 
 class FunctionKey(models.Model):

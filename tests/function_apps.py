@@ -334,5 +334,6 @@ def named_child(ctx):
 
 import tests.function_apps_concurrency  # noqa: E402  (the concurrency tests' functions)
 import tests.function_apps_http  # noqa: E402  HTTP functions (tests/functions/test_http_*.py)
-import tests.function_apps_queues  # noqa: E402, F401  (the queue tests' functions)
+import tests.function_apps_queues  # noqa: E402  (the queue tests' functions)
+import tests.function_apps_timers  # noqa: E402, F401  (the timer tests' functions)
 from tests import function_apps_console  # noqa: E402, F401  (the functions console's test functions)

@@ -7,13 +7,15 @@ from django.db import transaction
 from functions.models import AppRecord, Function
 from functions.registry import FunctionKind, registry
 from functions.store.concurrency import sync_slots
+from functions.worker.timers import sync_timers
 
 
 @transaction.atomic
 def sync_registry() -> None:
     """Make the AppRecord and Function rows reflect the registry; functions no longer
     registered are kept (their executions still refer to them) but marked unregistered. The
-    concurrency slots follow the functions' ``max_concurrency``."""
+    concurrency slots follow the functions' ``max_concurrency``, and timer functions get their
+    schedule rows."""
     seen: set[int] = set()
     for app in registry.apps.values():
         modules = sorted({function.module for function in app.functions.values()})
@@ -27,3 +29,4 @@ def sync_registry() -> None:
             seen.add(row.pk)
     Function.objects.exclude(pk__in=seen).update(is_registered=False)
     sync_slots({name: limit for kind in FunctionKind for name, limit in registry.limits(kind).items()})
+    sync_timers()

@@ -2,9 +2,10 @@
 (the README's table of roles is checked against it by the tests).
 
 viewer reads everything; operator also starts and acts on instances, signals entities, runs
-functions by hand and puts queue messages; approver also decides approvals assigned to one of their other groups or to
-none; admin may do everything, including deciding any approval, purges (of instances and of
-queues), bulk actions, users and API keys.
+functions by hand, puts queue messages and pauses, resumes and runs timer schedules; approver
+also decides approvals assigned to one of their other groups or to none; admin may do
+everything, including deciding any approval, purges (of instances and of queues), bulk
+actions, users and API keys.
 With PERDURA_READ_ONLY set, nobody may change anything, through any door.
 """
 
@@ -27,6 +28,7 @@ PERMISSIONS: dict[str, str] = {
     "restart_instance": "restart instances (under a new id; under the same id needs purge)",
     "signal_entity": "signal entities",
     "invoke_function": "run timer, queue and activity functions by hand",
+    "manage_timers": "pause, resume and run timer schedules now",
     "decide_approval": "decide approvals",
     "purge_instance": "purge instances, or replace a finished one by starting under its id",
     "bulk_action": "act on many instances at once",
@@ -54,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "signal_entity",
         "invoke_function",
         "put_queue_message",
+        "manage_timers",
     },
     APPROVER: READ | {"decide_approval"},
     ADMIN: ALL_PERMISSIONS,

@@ -38,6 +38,9 @@ class InProcessDispatcher:
     def notify(self, queue: str) -> None:
         self.events[queue].set()
 
+    def notify_now(self, queue: str) -> None:
+        self.notify(queue)
+
 
 class CeleryDispatcher:
     #: A pending wake-up flag outlives a lost wake-up by this long; the sweeper then resends.
@@ -53,6 +56,14 @@ class CeleryDispatcher:
                 current_app.send_task("perdura.drain", args=[queue], queue=celery_queue_name(queue))
         except Exception:
             # The work is safe in the database; the sweeper will wake a worker for it.
+            logger.warning("could not send a wake-up for %s; the sweeper will", queue, exc_info=True)
+
+    def notify_now(self, queue: str) -> None:
+        """Send a wake-up even if one is pending: a pending one may sit with a worker that was
+        killed before running it, and its flag holds every other wake-up back until it expires."""
+        try:
+            current_app.send_task("perdura.drain", args=[queue], queue=celery_queue_name(queue))
+        except Exception:
             logger.warning("could not send a wake-up for %s; the sweeper will", queue, exc_info=True)
 
     def clear(self, queue: str) -> None:
@@ -72,6 +83,11 @@ def get_dispatcher() -> InProcessDispatcher | CeleryDispatcher:
 
 def notify(queue: str) -> None:
     get_dispatcher().notify(queue)
+
+
+def notify_now(queue: str) -> None:
+    """A wake-up that must not wait behind a pending one: timer occurrences falling due."""
+    get_dispatcher().notify_now(queue)
 
 
 def notify_on_commit(*queues: str) -> None:

@@ -10,6 +10,7 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from functions.worker.timers import start_timers
 from orchestrations.store.wakeups import (
     ACTIVITIES,
     ENTITIES,
@@ -53,6 +54,7 @@ class InProcessWorkers:
         )
 
     def start(self) -> None:
+        start_timers()
         for queue, count in self.threads_per_queue.items():
             for number in range(count):
                 thread = threading.Thread(

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from entities.models import Entity
 from functions.store.retention import prune_invocations
+from functions.worker.timers import TimerAlarm
 from functions.worker.triggers import triggers_ready
 from orchestrations.models import Approval, Instance, WorkerHeartbeat, WorkItem
 from orchestrations.store.approvals import settle
@@ -88,9 +89,12 @@ class Sweeper(threading.Thread):
         self.queues = queues
         self.worker_key = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
+        # Polling finds due timers up to an interval late; the alarm wakes workers on time.
+        self.timer_alarm = TimerAlarm(longest_sleep=interval)
 
     def run(self) -> None:
         last_beat = 0.0
+        self.timer_alarm.start()
         try:
             while not self.stopping.is_set():
                 try:
@@ -104,6 +108,7 @@ class Sweeper(threading.Thread):
                     connection.close()
                 self.stopping.wait(self.interval)
         finally:
+            self.timer_alarm.stop()
             WorkerHeartbeat.objects.filter(worker_id=self.worker_key).delete()
             connection.close()
 

@@ -107,11 +107,13 @@ def world(settings) -> dict[str, str]:
         "key": key,
         "report": "sales",
         "ready_at_ms": "0",
-        "name": "tests-queues-echo",
         "queue_name": "tests-queues-echo",
         # Under the HTTP functions' prefix, a path no function claims: the walk checks Perdura's
         # own routes (whether user functions run on a read-only server is their app's business).
         "path": "httptest/nothing",
+        # A timer schedule and what to do to it.
+        "name": "timers_with_output",
+        "action": "run",
     }
 
 

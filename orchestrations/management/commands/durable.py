@@ -24,7 +24,7 @@ from orchestrations.access.roles import ROLES, is_read_only
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine.serialization import loads
 from orchestrations.engine.status import TERMINAL_STATUSES
-from orchestrations.management import cli_function_keys, cli_invoke, cli_queues
+from orchestrations.management import cli_function_keys, cli_invoke, cli_queues, cli_timers
 from orchestrations.models import Instance
 from orchestrations.services import paging
 from orchestrations.services.status import status_document
@@ -291,6 +291,8 @@ class Command(BaseCommand):
         cli_invoke.add_parser(action)
         cli_queues.add_parser(action, _SubcommandParser)
 
+        cli_timers.add_parser(action)
+
     def handle(self, *args, **options) -> None:
         handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "apikey": self._apikey,
@@ -305,6 +307,7 @@ class Command(BaseCommand):
             "purge": self._purge,
             cli_invoke.ACTION: lambda options: cli_invoke.handle(options, self.stdout, CLI),
             "queue": lambda options: cli_queues.handle(options, CLI, self.stdout.write),
+            "timer": lambda options: cli_timers.handle(options, self.stdout, CLI),
         }
         if is_read_only() and _changes_something(options):
             raise CommandError(
@@ -484,6 +487,8 @@ def _changes_something(options: dict[str, Any]) -> bool:
         return options["entity_action"] == "signal"
     if options["action"] == "queue":
         return cli_queues.changes_something(options)
+    if options["action"] == "timer":
+        return cli_timers.changes_something(options)
     return True
 
 

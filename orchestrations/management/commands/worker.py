@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from functions.services import sync_registry
+from functions.worker.timers import start_timers
 from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, TRIGGERS, celery_queue_name
 from orchestrations.worker.sweeper import Sweeper
 
@@ -69,6 +70,7 @@ class Command(BaseCommand):
         if min(concurrency.values()) < 1:
             raise CommandError("concurrency must be at least 1")
         sync_registry()
+        start_timers()
         children = [self._spawn(queue, count, options) for queue, count in concurrency.items()]
         sweeper = Sweeper(
             settings.PERDURA_POLL_SECONDS, settings.PERDURA_WORKER_HEARTBEAT_SECONDS, "celery", concurrency
