@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from bench import (
     dbos_peer,
+    h1_http_hello,
     q1_queue_messages,
     w1_hello_sequence,
     w2_chain,
@@ -57,6 +58,14 @@ def run_console_scale(sizes: Sizes, *, progress: Callable[[str], None] = print) 
     figures = w5_console_scale.run(
         sizes.w5_instances, history_events=sizes.w5_history_events, repetitions=sizes.w5_repetitions
     )
+    progress(_summary(figures))
+    return figures
+
+
+def run_http_hello(sizes: Sizes, *, progress: Callable[[str], None] = print) -> list[Figure]:
+    """H1: needs no workers; it starts a web server of its own."""
+    progress("H1 ...")
+    figures = h1_http_hello.run(sizes.h1_seconds, warmup_seconds=sizes.h1_warmup_seconds, timeout=sizes.timeout)
     progress(_summary(figures))
     return figures
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Q1")
-#: The workloads that need workers; W5 only reads.
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Q1", "H1")
+#: The workloads that need workers; W5 only reads, and H1's HTTP functions run in its web server.
 ENGINE_WORKLOADS = ("W1", "W2", "W3", "W4", "Q1")
 
 
@@ -22,6 +22,9 @@ class Sizes:
     #: How long one workload may take before it is reported as not finished.
     timeout: float
     q1_messages: int = 10_000
+    #: H1's measured seconds per target, after its warm-up seconds.
+    h1_seconds: float = 10.0
+    h1_warmup_seconds: float = 2.0
 
 
 FULL = Sizes(
@@ -46,4 +49,6 @@ QUICK = Sizes(
     w5_repetitions=5,
     timeout=60,
     q1_messages=2000,
+    h1_seconds=3.0,
+    h1_warmup_seconds=1.0,
 )
