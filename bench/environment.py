@@ -159,30 +159,37 @@ def signal_group(process: subprocess.Popen, signum: int) -> None:
 
 @dataclass
 class WebServer:
-    """One Daphne process serving ``consoleapp.asgi:application``, as a deployment runs it, on
-    a free loopback port, with ``env`` (its settings module and database among it); its output
-    goes to ``log_path``."""
+    """One web process as production runs it (``manage.py serve --no-workers``: Daphne serving
+    ``consoleapp.asgi:application``, no access log) on a free loopback port, with ``env`` (its
+    settings module and database among it). Its var directory is ``scratch``, so that the
+    first admin it makes in a fresh database leaves its password file there, not in the
+    checkout's var/; its output goes there too."""
 
     env: dict[str, str]
-    log_path: Path
+    scratch: Path
     port: int = 0
     process: subprocess.Popen | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.scratch / "server.log"
 
     def start(self) -> WebServer:
         self.port = free_port()
         command = [
             sys.executable,
-            "-m",
-            "daphne",
-            "--bind",
+            "manage.py",
+            "serve",
+            "--no-workers",
+            "--host",
             "127.0.0.1",
             "--port",
             str(self.port),
-            "consoleapp.asgi:application",
         ]
+        env = {**self.env, "PERDURA_VAR_DIR": str(self.scratch)}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         return self
 

@@ -1,6 +1,7 @@
 """H1 HTTP hello: an anonymous HTTP function answering "hello", against a plain Django view
-answering the same, on one Daphne process serving ``consoleapp.asgi:application`` as a
-deployment does (bench/settings.py adds the plain view; nothing else differs).
+answering the same, on one web process started as a deployment starts it (``manage.py serve
+--no-workers``: Daphne serving ``consoleapp.asgi:application``); bench/settings.py adds the
+plain view, and nothing else differs.
 
 CLIENTS clients, each on its own keep-alive connection, send one GET after another: first
 to the function (a warm-up, then the measured seconds), then, once every invocation the
@@ -67,8 +68,8 @@ class ProtocolError(Exception):
 
 def run(seconds: float, *, warmup_seconds: float, timeout: float) -> list[Figure]:
     """Start the server, load the function then the plain view, and stop the server."""
-    log_dir = Path(tempfile.mkdtemp(prefix="perdura-h1-"))
-    server = environment.WebServer(_server_env(), log_dir / "daphne.log").start()
+    scratch = Path(tempfile.mkdtemp(prefix="perdura-h1-"))
+    server = environment.WebServer(_server_env(), scratch).start()
     try:
         ready_seconds = server.wait_ready(PLAIN_HELLO_PATH)
         already = Invocation.objects.filter(function_name=FUNCTION).count()
@@ -78,12 +79,12 @@ def run(seconds: float, *, warmup_seconds: float, timeout: float) -> list[Figure
         server.check_alive()
     finally:
         server.stop()
-    shutil.rmtree(log_dir, ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)
     common = {
         "clients": CLIENTS,
         "seconds": seconds,
         "warmup_seconds": warmup_seconds,
-        "server": "daphne, 1 process, consoleapp.asgi:application",
+        "server": "manage.py serve --no-workers: daphne, 1 process, consoleapp.asgi:application",
         "server_ready_seconds": round(ready_seconds, 3),
     }
     return _figures(function, plain, recorded, recording_error, common)
