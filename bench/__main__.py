@@ -5,7 +5,8 @@ Postgres mode makes a fresh database on the local PostgreSQL server, starts ``--
 ``manage.py worker`` processes against it (Celery over the local Redis), runs W1-W4 from
 this process, stops the workers, runs T1 on --workers processes of its own (killing one
 midway), runs W1-W3 on DBOS Transact against a database of its own on
-the same server, then loads and measures W5. Embedded mode does the same on a SQLite file in
+the same server, then runs H1 (a web server of its own against the bench database, no
+workers needed) and loads and measures W5. Embedded mode does the same on a SQLite file in
 a temporary directory, with the in-process worker threads (and DBOS on SQLite). Everything
 it made is removed at the end unless ``--keep`` is given.
 """
@@ -36,9 +37,9 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Run the benchmark workloads (W1-W5 and Q1 of DESIGN.md) and record what they measured.",
+        description="Run the benchmark workloads (W1-W5, Q1, T1 and H1 of DESIGN.md) and record what they measured.",
     )
-    parser.add_argument("workloads", nargs="*", type=str.upper, metavar="W", help="W1 .. W5, Q1, T1 (default: all)")
+    parser.add_argument("workloads", nargs="*", type=str.upper, metavar="W", help="W1 .. W5, Q1, T1, H1 (default: all)")
     parser.add_argument("--mode", choices=["postgres", "embedded"], default="postgres")
     parser.add_argument(
         "--workers",
@@ -166,6 +167,8 @@ def run(args: argparse.Namespace, sizes: Sizes, scratch: Path, peer_url: str) ->
         record.figures += runner.run_timers(
             sizes, embedded=embedded, workers=args.workers, pool=args.pool, scratch=scratch
         )
+    if "H1" in args.workloads:
+        record.figures += runner.run_http_hello(sizes)
     if "W5" in args.workloads:
         record.figures += runner.run_console_scale(sizes)
     record.finished_at = datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,5 +1,5 @@
-"""What a benchmark run stands on: its databases, its worker processes, and the machine facts
-every result records."""
+"""What a benchmark run stands on: its databases, its worker processes, H1's web server, and
+the machine facts every result records."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import os
 import platform
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +30,18 @@ def database_url(server_url: str, name: str) -> str:
     """``server_url`` (postgres://user@host:port) with the database ``name``."""
     parts = urlsplit(server_url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+
+
+def connected_database_url() -> str:
+    """A URL for the database this process is connected to: the bench's, or a test's (whose
+    name differs from the configured one), for a process started against the same database."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db.get('USER') or ''}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def recreate_database(server_url: str, name: str) -> None:
@@ -125,19 +138,105 @@ class WorkerProcesses:
     def stop(self) -> None:
         """SIGTERM each process group (the worker stops its Celery children), SIGKILL it after 30 s."""
         for process in self.processes:
-            self._signal(process, signal.SIGTERM)
+            signal_group(process, signal.SIGTERM)
         for process in self.processes:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self._signal(process, signal.SIGKILL)
+                signal_group(process, signal.SIGKILL)
                 process.wait()
 
-    @staticmethod
-    def _signal(process: subprocess.Popen, signum: int) -> None:
-        # The group may be gone already: a worker that exited took its children with it.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signum)
+
+def signal_group(process: subprocess.Popen, signum: int) -> None:
+    """Send ``signum`` to the process group of ``process`` (started in a session of its own)."""
+    # The group may be gone already: a worker that exited took its children with it.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+# H1's web server.
+
+
+@dataclass
+class WebServer:
+    """One web process as production runs it (``manage.py serve --no-workers``: Daphne serving
+    ``consoleapp.asgi:application``, no access log) on a free loopback port, with ``env`` (its
+    settings module and database among it). Its var directory is ``scratch``, so that the
+    first admin it makes in a fresh database leaves its password file there, not in the
+    checkout's var/; its output goes there too."""
+
+    env: dict[str, str]
+    scratch: Path
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.scratch / "server.log"
+
+    def start(self) -> WebServer:
+        self.port = free_port()
+        command = [
+            sys.executable,
+            "manage.py",
+            "serve",
+            "--no-workers",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        env = {**self.env, "PERDURA_VAR_DIR": str(self.scratch)}
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return self
+
+    def wait_ready(self, path: str, timeout: float = 60.0) -> float:
+        """Wait until ``path`` answers 200; return how long that took."""
+        import http.client
+
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            self.check_alive()
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            try:
+                connection.request("GET", path)
+                if connection.getresponse().status == 200:
+                    return time.perf_counter() - started
+            except OSError:
+                pass  # Not listening yet.
+            finally:
+                connection.close()
+            time.sleep(0.2)
+        raise RuntimeError(f"the web server did not answer {path} within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def check_alive(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"the web server exited with status {self.process.returncode}:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        """SIGTERM (Daphne stops and writes what it still buffers), SIGKILL after 30 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        signal_group(self.process, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            signal_group(self.process, signal.SIGKILL)
+            self.process.wait()
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now. Another process could take it before the server
+    binds it; the server would then exit, and ``wait_ready`` say so with its log."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 # Machine facts.

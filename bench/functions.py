@@ -1,4 +1,5 @@
-"""The benchmark's function app: the orchestrators, activities and entity that W1-W4 run.
+"""The benchmark's function app: the orchestrators, activities and entity that W1-W4 run,
+Q1's queue consumer and H1's HTTP function.
 
 The names carry a ``bench_`` prefix so that they never clash with the samples, which are
 loaded next to them. The activities do no work of their own: the benchmarks measure the
@@ -7,7 +8,7 @@ engine, not the functions it runs.
 
 from __future__ import annotations
 
-from functions import FunctionApp
+from functions import AuthLevel, FunctionApp
 
 app = FunctionApp("bench")
 
@@ -71,3 +72,10 @@ def bench_counter(ctx):
 @app.queue_trigger(arg_name="msg", queue_name="bench-noop")
 def bench_queue_noop(msg) -> None:
     """Q1's consumer: it does nothing, so that Q1 measures the queue, not the function."""
+
+
+@app.route(route="bench/hello", methods=["GET"], auth_level=AuthLevel.ANONYMOUS)
+def bench_http_hello(req) -> str:
+    """H1's function: the same answer as the plain Django view it is compared with
+    (bench/urls.py), so that H1 measures what serving it as a function adds."""
+    return "hello"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import (
     dbos_peer,
+    h1_http_hello,
     q1_queue_messages,
     t1_timers,
     w1_hello_sequence,
@@ -77,6 +78,14 @@ def run_timers(
         scratch=scratch,
         timeout=sizes.timeout,
     )
+    progress(_summary(figures))
+    return figures
+
+
+def run_http_hello(sizes: Sizes, *, progress: Callable[[str], None] = print) -> list[Figure]:
+    """H1: needs no workers; it starts a web server of its own."""
+    progress("H1 ...")
+    figures = h1_http_hello.run(sizes.h1_seconds, warmup_seconds=sizes.h1_warmup_seconds, timeout=sizes.timeout)
     progress(_summary(figures))
     return figures
 

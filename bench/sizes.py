@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Q1", "T1")
-#: The workloads that need workers; W5 only reads.
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Q1", "T1", "H1")
+#: The workloads that need workers; W5 only reads, and H1's HTTP functions run in its web server.
 ENGINE_WORKLOADS = ("W1", "W2", "W3", "W4", "Q1")
 
 
@@ -25,6 +25,9 @@ class Sizes:
     #: T1: timers every second, for this long.
     t1_timers: int = 20
     t1_seconds: float = 60
+    #: H1's measured seconds per target, after its warm-up seconds.
+    h1_seconds: float = 10.0
+    h1_warmup_seconds: float = 2.0
 
 
 FULL = Sizes(
@@ -50,4 +53,6 @@ QUICK = Sizes(
     timeout=60,
     q1_messages=2000,
     t1_seconds=20,
+    h1_seconds=3.0,
+    h1_warmup_seconds=1.0,
 )
