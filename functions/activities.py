@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -79,23 +79,28 @@ class LogCollector:
         return storable(text)
 
 
-class _ActivityLogs(logging.Handler):
+#: The collector of the function running in this context. A context variable, not a thread
+#: local: an ``async def`` function runs on an event loop's thread, and asgiref carries the
+#: caller's context there; each worker thread starts with a context of its own.
+_running: ContextVar[LogCollector | None] = ContextVar("perdura_running_function_logs", default=None)
+
+
+class _FunctionLogs(logging.Handler):
     """One handler on the root logger, for the whole process: it hands each record to the
-    collector of the activity running on the record's thread, if any. (Adding and removing a
-    handler around every run would take the logging module's lock twice per activity.)"""
+    collector of the function running in the record's context, if any. (Adding and removing
+    a handler around every run would take the logging module's lock twice per run.)"""
 
     def __init__(self) -> None:
         super().__init__()
-        self.running = threading.local()
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        collector = getattr(self.running, "collector", None)
+        collector = _running.get()
         if collector is not None:
             collector.add(self.format(record))
 
 
-_handler = _ActivityLogs()
+_handler = _FunctionLogs()
 
 
 @contextmanager
@@ -104,8 +109,8 @@ def captured_logs() -> Iterator[LogCollector]:
     if _handler not in root.handlers:  # Logging set up again (dictConfig) drops it.
         root.addHandler(_handler)
     collector = LogCollector()
-    _handler.running.collector = collector
+    token = _running.set(collector)
     try:
         yield collector
     finally:
-        _handler.running.collector = None
+        _running.reset(token)
