@@ -71,7 +71,8 @@ class ConsoleServer:
             "DATABASE_URL": database_url(),
             "PERDURA_FUNCTION_APPS": FUNCTION_APPS,
             "PERDURA_POLL_SECONDS": "0.1",
-            "PERDURA_LOG_LEVEL": "WARNING",
+            # INFO: functions run by the in-process workers keep their info lines in their logs.
+            "PERDURA_LOG_LEVEL": "INFO",
             # A var/ of its own: a first start writes the admin's password there, which must not
             # overwrite the developer's own.
             "PERDURA_VAR_DIR": str(self.log.parent / "var"),
