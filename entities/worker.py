@@ -20,6 +20,7 @@ from entities.engine import OrchestrationStart, run_operation
 from entities.models import Entity
 from functions.activities import PayloadTooLargeError, check_payload_size
 from functions.registry import FunctionKind, UnknownFunctionError, registry
+from functions.worker import tally
 from orchestrations.engine import EntityId, FailureDetails
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import EventType, HistoryEvent
@@ -84,6 +85,7 @@ def run_entity_batch(entity_id: str, worker_id: str) -> None:
     if entity.lease_owner != worker_id:
         raise LeaseLostError(entity_id)
     batch = EntityBatch(entity, now)
+    tally.count(tally.ENTITY_BATCH, batch.entity_id.name, now)
     batch.run(_ready_messages(entity, now))
     batch.commit(worker_id)
 

@@ -223,3 +223,22 @@ class ConcurrencySlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.function_name} slot {self.number}"
+
+
+class FunctionTally(models.Model):
+    """How many orchestration episodes or entity batches a function ran in one minute: these
+    are counted, not recorded one row each, so that counting never slows the engine."""
+
+    function_name = models.CharField(max_length=MAX_NAME_LENGTH)
+    kind = models.CharField(max_length=20)
+    minute = models.DateTimeField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["function_name", "kind", "minute"], name="function_tally_unique"),
+        ]
+        indexes = [models.Index(fields=["minute"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.function_name} at {self.minute:%H:%M}: {self.count}"

@@ -93,6 +93,7 @@ def function_list(request: HttpRequest) -> HttpResponse:
     context = {
         "apps": function_rows(),
         "counts": invocations.recent_counts(),
+        "tallies": {f"{kind}:{name}": tally for (kind, name), tally in invocations.recent_tallies().items()},
         "recent": list(Invocation.objects.order_by("-started_at", "-pk")[:15]),
         "nav": "functions",
         "live_url": live_url("nav"),

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from functions.models import Invocation
+from functions.models import FunctionTally, Invocation
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
@@ -70,6 +70,27 @@ def recent_counts(now: datetime | None = None) -> dict[str, RecentCounts]:
         )
         for row in rows
     }
+
+
+@dataclass(frozen=True)
+class RecentTally:
+    """One orchestrator's episodes, or one entity's batches, in the last hour and day."""
+
+    hour: int = 0
+    day: int = 0
+
+
+def recent_tallies(now: datetime | None = None) -> dict[tuple[str, str], RecentTally]:
+    """Episodes of each orchestrator and batches of each entity in the last hour and day, by
+    (kind, function name): whole minutes, as they are counted (functions/worker/tally.py)."""
+    now = now or timezone.now()
+    rows = (
+        FunctionTally.objects.filter(minute__gte=now - DAY)
+        .values("kind", "function_name")
+        .annotate(day=Sum("count"), hour=Sum("count", filter=Q(minute__gte=now - HOUR)))
+        .order_by()
+    )
+    return {(row["kind"], row["function_name"]): RecentTally(row["hour"] or 0, row["day"] or 0) for row in rows}
 
 
 def percentile(sorted_values: Sequence[timedelta], fraction: float) -> timedelta | None:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from functions.models import Invocation
+from functions.store.tally import prune_tallies
 
 #: Rows deleted per statement.
 BATCH_SIZE = 1000
@@ -33,6 +34,7 @@ def prune_invocations(
     """Delete invocations past retention, oldest first, in at most ``max_batches`` statements of
     ``batch_size`` rows; return how many went."""
     cutoff = retention_cutoff(now)
+    prune_tallies(cutoff)
     deleted = 0
     for _ in range(max_batches):
         ids = list(

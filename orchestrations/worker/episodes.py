@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from functions.activities import PayloadTooLargeError, check_payload_size, is_known_activity
 from functions.registry import FunctionKind, UnknownFunctionError, registry
+from functions.worker import tally
 from orchestrations import engine
 from orchestrations.engine import FailureDetails, OrchestrationStatus
 from orchestrations.engine import actions as act
@@ -212,6 +213,7 @@ class EpisodePlan:
     ) -> None:
         self.instance = instance
         self.now = now
+        tally.count(tally.EPISODE, instance.name, now)
         #: Whether ``instance`` was read under the lock of the transaction that will write it,
         #: so that its next wake-up (``next_message_at``) is known without looking again.
         self.row_locked = row_locked

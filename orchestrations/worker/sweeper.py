@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from entities.models import Entity
 from functions.store.retention import prune_invocations
+from functions.worker import tally
 from functions.worker.timers import TimerAlarm
 from functions.worker.triggers import triggers_ready
 from orchestrations.models import Approval, Instance, WorkerHeartbeat, WorkItem
@@ -59,6 +60,8 @@ def sweep() -> list[str]:
     expire_due_approvals()
     # Bounded: a few short deletes per sweep at most (functions/store/retention.py).
     prune_invocations()
+    # This process's counts of episodes and entity batches (functions/worker/tally.py).
+    tally.flush()
     queues = ready_queues()
     for queue in queues:
         notify(queue)
