@@ -40,6 +40,7 @@ from consoleapp.pages.overview import render_overview_live
 from consoleapp.pages.queues import concerns
 from consoleapp.pages.queues import render_detail_live as render_queue_live
 from consoleapp.pages.queues import render_list_live as render_queues_live
+from consoleapp.pages.schedules import render_schedules_live
 from consoleapp.pages.workers import render_workers_live
 from orchestrations.access import roles
 from orchestrations.store import notices
@@ -86,6 +87,8 @@ class Changes:
     #: Functions with new invocations.
     invocations: set[str] = field(default_factory=set)
     queues: set[str] = field(default_factory=set)
+    #: Timer schedules that changed (paused, resumed, run).
+    schedules: set[str] = field(default_factory=set)
 
     def add(self, kind: str, ids: list[str]) -> None:
         {
@@ -94,11 +97,12 @@ class Changes:
             notices.APPROVAL: self.approvals,
             notices.INVOCATION: self.invocations,
             notices.QUEUE: self.queues,
+            notices.SCHEDULE: self.schedules,
         }[kind].update(ids)
 
     def __bool__(self) -> bool:
         return self.everything or bool(
-            self.instances or self.entities or self.approvals or self.invocations or self.queues
+            self.instances or self.entities or self.approvals or self.invocations or self.queues or self.schedules
         )
 
 
@@ -238,6 +242,17 @@ class LiveQueues(LivePage):
         return [render_queues_live(self.user, self.csrf_token)]
 
 
+class LiveSchedules(LivePage):
+    kinds = frozenset({notices.SCHEDULE})
+    #: "Next occurrences" move on with the clock, with no notice to say so.
+    refresh_seconds = 30.0
+
+    def render_page(self, changes: Changes) -> list[str]:
+        if not (changes.everything or changes.schedules):
+            return []
+        return [render_schedules_live(self.user, self.csrf_token)]
+
+
 class LiveQueue(LivePage):
     def __init__(self, params: QueryDict, user, csrf_token: str | None) -> None:
         super().__init__(params, user, csrf_token)
@@ -263,6 +278,7 @@ PAGES: dict[str, type[LivePage]] = {
     "function": LiveFunction,
     "queues": LiveQueues,
     "queue": LiveQueue,
+    "schedules": LiveSchedules,
     "nav": LivePage,
 }
 
@@ -321,7 +337,14 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     async def perdura_change(self, event: dict) -> None:
         """A change notice from ``consoleapp.live``: note it if this page shows it."""
         kind, ids = event.get("kind"), list(event.get("ids") or [])
-        known = (notices.INSTANCE, notices.ENTITY, notices.APPROVAL, notices.INVOCATION, notices.QUEUE)
+        known = (
+            notices.INSTANCE,
+            notices.ENTITY,
+            notices.APPROVAL,
+            notices.INVOCATION,
+            notices.QUEUE,
+            notices.SCHEDULE,
+        )
         if kind not in known or not self.page.wants(kind, ids):
             return
         self.pending.add(kind, ids)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from consoleapp import forms
@@ -23,12 +24,14 @@ ACTIONS = ("pause", "resume", "run")
 @require_GET
 def schedule_list(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "view_console")
-    context = {
-        "timers": timers.list_timers(),
-        "nav": "functions",
-        "live_url": live_url("nav"),
-    }
+    context = {"timers": timers.list_timers(), "nav": "functions", "live_url": live_url("schedules")}
     return render(request, "functions/schedules.html", context)
+
+
+def render_schedules_live(user, csrf_token: str | None) -> str:
+    """The schedules as pushed to an open page when one changed or a timer ran."""
+    context = {"timers": timers.list_timers(), "user": user, "csrf_token": csrf_token, "oob": True}
+    return render_to_string("functions/schedules.html#schedules-live", context)
 
 
 @require_POST
