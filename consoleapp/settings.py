@@ -269,4 +269,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("PERDURA_LOG_LEVEL", "INFO").upper()},
+    # Celery's own lines (one per wake-up at INFO) at the level `manage.py worker --loglevel` asks.
+    "loggers": {"celery": {"level": env_str("PERDURA_CELERY_LOG_LEVEL", "WARNING").upper()}},
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
-from celery.signals import task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun
 from django.db import close_old_connections
 
 from orchestrations.store.wakeups import CeleryDispatcher, get_dispatcher
@@ -25,3 +25,11 @@ def _drop_old_connections(**kwargs: object) -> None:
     """Keep the database connection from one wake-up to the next (CELERY_DB_REUSE_MAX), as a
     web request does: closed only if it broke or is older than PERDURA_DB_CONN_MAX_AGE."""
     close_old_connections()
+
+
+@setup_logging.connect
+def _keep_djangos_logging(**kwargs: object) -> None:
+    """Leave logging as Django's LOGGING set it up (PERDURA_LOG_LEVEL for the root logger,
+    ``--loglevel`` for Celery's own lines). Celery would set the root logger to its
+    ``--loglevel``, WARNING by default, and the info lines that functions log would be
+    dropped before their invocation could keep them."""

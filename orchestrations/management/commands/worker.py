@@ -129,4 +129,5 @@ class Command(BaseCommand):
             "--without-heartbeat",
         ]
         self.stdout.write(f"starting the {queue} worker: {concurrency} x {options['pool']}")
-        return subprocess.Popen(command, preexec_fn=_die_with_parent)
+        env = {**os.environ, "PERDURA_CELERY_LOG_LEVEL": options["loglevel"]}
+        return subprocess.Popen(command, preexec_fn=_die_with_parent, env=env)
