@@ -27,6 +27,9 @@ FLUSH_ROWS = 200
 MAX_BUFFERED_ROWS = 20_000
 
 _lock = threading.Lock()
+#: Held by a flush from taking its rows to having written them, so that a flush that finds the
+#: buffer empty because another one is writing waits for that write (``record`` never waits).
+_writing = threading.Lock()
 _buffer: list[Invocation] = []
 _wake = threading.Event()
 _flusher: threading.Thread | None = None
@@ -43,11 +46,13 @@ def record(invocation: Invocation) -> None:
 
 
 def flush() -> int:
-    """Write every buffered row now, in this thread; return how many were written."""
-    with _lock:
-        rows = _buffer[:]
-        _buffer.clear()
-    return _write(rows)
+    """Write every buffered row now, in this thread, and return how many were written; once it
+    returns, every row recorded before the call is written (or kept after a database error)."""
+    with _writing:
+        with _lock:
+            rows = _buffer[:]
+            _buffer.clear()
+        return _write(rows)
 
 
 def _start_flusher() -> None:
