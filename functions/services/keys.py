@@ -8,9 +8,7 @@ stored only as a SHA-256 hash. The secret carries 256 random bits, so a fast has
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +16,7 @@ from django.utils import timezone
 from functions.models import FunctionKey
 from functions.registry import FunctionKind, registry
 from orchestrations.access import audit
+from orchestrations.access.apikeys import hash_key, mint
 from orchestrations.access.audit import Actor
 from orchestrations.engine.limits import LimitError, check_name
 
@@ -46,16 +45,12 @@ def create(name: str, function_name: str = "", *, actor: Actor | None = None) ->
         known = ", ".join(registry.names(FunctionKind.HTTP)) or "none"
         raise FunctionKeyError(f"no HTTP function named {function_name!r} is registered (known: {known})")
     with transaction.atomic():
-        while True:
-            prefix = f"{KEY_SCHEME}{secrets.token_hex(4)}"
-            if not FunctionKey.objects.filter(prefix=prefix).exists():
-                break
-        plain_key = f"{prefix}_{secrets.token_urlsafe(32)}"
+        prefix, plain_key = mint(KEY_SCHEME, lambda prefix: FunctionKey.objects.filter(prefix=prefix).exists())
         key = FunctionKey.objects.create(
             name=name,
             function_name=function_name,
             prefix=prefix,
-            key_hash=_hash(plain_key),
+            key_hash=hash_key(plain_key),
             created_by=actor.name[:_CREATED_BY_LENGTH] if actor else "",
         )
         details = {"name": name, "function": function_name or "(host)"}
@@ -71,7 +66,7 @@ def authenticate(plain_key: str, function_name: str) -> FunctionKey | None:
     key = FunctionKey.objects.filter(prefix=plain_key[:PREFIX_LENGTH], revoked_at__isnull=True).first()
     if key is None or key.function_name not in ("", function_name):
         return None
-    return key if hmac.compare_digest(key.key_hash, _hash(plain_key)) else None
+    return key if hmac.compare_digest(key.key_hash, hash_key(plain_key)) else None
 
 
 def revoke(prefix: str, *, actor: Actor | None = None) -> FunctionKey:
@@ -97,7 +92,3 @@ def list_keys(*, include_revoked: bool = False) -> list[FunctionKey]:
     if not include_revoked:
         keys = keys.filter(revoked_at__isnull=True)
     return list(keys.order_by("function_name", "name", "pk"))
-
-
-def _hash(plain_key: str) -> str:
-    return hashlib.sha256(plain_key.encode()).hexdigest()

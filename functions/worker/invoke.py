@@ -22,7 +22,7 @@ from django.utils import timezone
 from functions.activities import PayloadTooLargeError, captured_logs, check_payload_size
 from functions.bindings import Out, message_text
 from functions.models import Invocation, new_invocation_id
-from functions.registry import FunctionKind, RegisteredFunction
+from functions.registry import RegisteredFunction
 from orchestrations.engine import FailureDetails
 from orchestrations.engine.failures import storable
 from orchestrations.engine.serialization import dumps
@@ -161,12 +161,3 @@ def _output_messages(function: RegisteredFunction, outputs: dict[str, Out[Any]])
             texts.append(text)
         messages.setdefault(output.queue_name, []).extend(texts)
     return messages
-
-
-def kind_of(function: RegisteredFunction) -> str:
-    return {
-        FunctionKind.HTTP: Invocation.Trigger.HTTP,
-        FunctionKind.TIMER: Invocation.Trigger.TIMER,
-        FunctionKind.QUEUE: Invocation.Trigger.QUEUE,
-        FunctionKind.ACTIVITY: Invocation.Trigger.ACTIVITY,
-    }.get(function.kind, Invocation.Trigger.MANUAL)

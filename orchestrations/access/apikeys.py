@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -47,15 +48,11 @@ def create(name: str, role: str, *, actor: Actor | None = None) -> tuple[ApiKey,
     if role not in ROLES:
         raise ApiKeyError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     with transaction.atomic():
-        while True:
-            prefix = f"{KEY_SCHEME}{secrets.token_hex(4)}"
-            if not ApiKey.objects.filter(prefix=prefix).exists():
-                break
-        plain_key = f"{prefix}_{secrets.token_urlsafe(32)}"
+        prefix, plain_key = mint(KEY_SCHEME, lambda prefix: ApiKey.objects.filter(prefix=prefix).exists())
         api_key = ApiKey.objects.create(
             name=name,
             prefix=prefix,
-            key_hash=_hash(plain_key),
+            key_hash=hash_key(plain_key),
             role=role,
             created_by=actor.name if actor else "",
         )
@@ -68,7 +65,7 @@ def authenticate(plain_key: str) -> ApiKey | None:
     if not isinstance(plain_key, str) or not plain_key.startswith(KEY_SCHEME) or len(plain_key) <= PREFIX_LENGTH:
         return None
     api_key = ApiKey.objects.filter(prefix=plain_key[:PREFIX_LENGTH], revoked_at__isnull=True).first()
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash(plain_key)):
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_key(plain_key)):
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
@@ -99,5 +96,15 @@ def list_keys(*, include_revoked: bool = False) -> list[ApiKey]:
     return list(keys.order_by("-created_at", "-pk"))
 
 
-def _hash(plain_key: str) -> str:
+def mint(scheme: str, is_taken: Callable[[str], bool]) -> tuple[str, str]:
+    """A new key of ``scheme``: its public prefix (one ``is_taken`` says is free) and the
+    plain key, shown once. API keys and function keys are both made so."""
+    while True:
+        prefix = f"{scheme}{secrets.token_hex(4)}"
+        if not is_taken(prefix):
+            return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def hash_key(plain_key: str) -> str:
+    """What is stored of a key: never the key itself."""
     return hashlib.sha256(plain_key.encode()).hexdigest()
