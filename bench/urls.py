@@ -1,9 +1,11 @@
 """The console's URLs and H1's plain Django view (served only under bench/settings.py).
 
-The view answers what the HTTP function ``bench_http_hello`` answers, through the same
-middleware, and its pattern sits just before the HTTP functions' pattern, so that resolving
-either path passes the same console patterns first: what H1 compares is what serving a
-function adds to a view (finding its route, the invocation and its record), nothing else.
+The view answers what the HTTP function ``bench_http_hello`` answers, and its pattern sits
+just before the HTTP functions' pattern, so that resolving either path passes the same
+console patterns first. The view goes through Django's handler and the console's whole
+middleware, as any Django view; the function is served beside that handler
+(functions/http/asgi.py) with its route, key check, invocation and record: H1 compares what
+a function costs with what the same answer costs as a plain view.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from django.core.asgi import get_asgi_application
+from django.utils.module_loading import import_string
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consoleapp.settings")
 
@@ -22,9 +23,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from consoleapp.routing import websocket_urlpatterns  # noqa: E402
 
+# HTTP functions are served beside Django's handler, without the console's middleware
+# (functions/http/asgi.py). Named by path, as consoleapp/urls.py includes their URLs: the doors
+# import none of each other.
+serve_functions_first = import_string("functions.http.asgi.FunctionsFirst")
+
 application = ProtocolTypeRouter(
     {
-        "http": http_application,
+        "http": serve_functions_first(http_application),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -209,6 +209,17 @@ PERDURA_INPROCESS_TRIGGER_THREADS = env_int("PERDURA_INPROCESS_TRIGGER_THREADS",
 # Functions run by events (HTTP, timer and queue triggers).
 PERDURA_HTTP_ROUTE_PREFIX = env_str("PERDURA_HTTP_ROUTE_PREFIX", "api").strip("/")
 PERDURA_MAX_REQUEST_BYTES = env_int("PERDURA_MAX_REQUEST_BYTES", 4 * 1024 * 1024, minimum=1024)
+# HTTP functions are served straight from ASGI (functions/http/asgi.py), through these of the
+# middleware above only: the security headers and checks, not sessions, CSRF or the console's
+# login, since their callers authenticate with keys. Same order as in MIDDLEWARE (a test holds it).
+PERDURA_HTTP_FUNCTION_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "consoleapp.middleware.RejectNulMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+# Threads of a web process that run HTTP functions, so that a slow one does not hold up the others.
+PERDURA_HTTP_FUNCTION_THREADS = env_int("PERDURA_HTTP_FUNCTION_THREADS", 8, minimum=1)
 PERDURA_TIMER_TIME_ZONE = env_str("PERDURA_TIMER_TIME_ZONE", "UTC")
 PERDURA_QUEUE_VISIBILITY_SECONDS = env_float("PERDURA_QUEUE_VISIBILITY_SECONDS", 30.0, minimum=0.1)
 PERDURA_QUEUE_MAX_DEQUEUE_COUNT = env_int("PERDURA_QUEUE_MAX_DEQUEUE_COUNT", 5, minimum=1)

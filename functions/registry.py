@@ -419,6 +419,9 @@ class Registry:
         self._functions: dict[tuple[FunctionKind, str], RegisteredFunction] = {}
         #: ``limits`` per kind, made when first asked for and dropped at every registration.
         self._limits: dict[FunctionKind, dict[str, int]] = {}
+        #: Counts the registrations, so that what is computed from the functions can be cached
+        #: until they change (``limits`` here, the HTTP functions' routing in functions/http/asgi.py).
+        self.version = 0
 
     def add_app(self, app: FunctionApp) -> None:
         with self._lock:
@@ -429,6 +432,7 @@ class Registry:
                     self._functions.pop(key, None)
             self.apps[app.name] = app
             self._limits = {}
+            self.version += 1
 
     def add_function(
         self, app: FunctionApp, function: RegisteredFunction, replaces: tuple[FunctionKind, str] | None = None
@@ -451,6 +455,7 @@ class Registry:
             app.functions[key] = function
             self._functions[key] = function
             self._limits = {}
+            self.version += 1
 
     def _check_trigger_name(self, function: RegisteredFunction, replaces: tuple[FunctionKind, str] | None) -> None:
         for kind in TRIGGER_KINDS:

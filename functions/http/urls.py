@@ -13,6 +13,9 @@ from django.urls.resolvers import RegexPattern
 
 from functions.http.views import matching_functions, serve
 
+#: The name of the pattern below; functions/http/asgi.py serves the requests it resolves.
+URL_NAME = "http-function"
+
 
 class FunctionRoutePattern(RegexPattern):
     """Matches a path under the prefix only when an HTTP function's route matches what follows
@@ -40,8 +43,8 @@ def prefix_regex(prefix: str) -> str:
 
 urlpatterns = [
     URLPattern(
-        FunctionRoutePattern(prefix_regex(settings.PERDURA_HTTP_ROUTE_PREFIX), name="http-function", is_endpoint=True),
+        FunctionRoutePattern(prefix_regex(settings.PERDURA_HTTP_ROUTE_PREFIX), name=URL_NAME, is_endpoint=True),
         serve,
-        name="http-function",
+        name=URL_NAME,
     ),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from django.test import Client
 
 from functions.registry import Registry
 
@@ -21,3 +22,16 @@ def fresh_registry(monkeypatch) -> Registry:
     monkeypatch.setattr(registry_module, "registry", registry)
     monkeypatch.setattr(services_module, "registry", registry)
     return registry
+
+
+@pytest.fixture(params=["django-handler", "served-by-asgi"])
+def function_client(request) -> Client:
+    """A test client for HTTP functions, once through Django's handler (the view and its
+    middleware) and once through the ASGI application a server calls, which serves them
+    beside Django's handler (functions/http/asgi.py)."""
+    if request.param == "django-handler":
+        return Client()
+    from consoleapp.asgi import application
+    from tests.functions.asgi_client import ServedClient
+
+    return ServedClient(application)

@@ -22,6 +22,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SECURED, OTHER, ADMIN_ONLY = "/api/httptest/secured", "/api/httptest/other-secured", "/api/httptest/admin"
 
 
+@pytest.fixture
+def client(function_client):
+    """Every test here runs through Django's handler and as a server calls the application."""
+    return function_client
+
+
 @pytest.fixture(autouse=True)
 def empty_recorder():
     yield

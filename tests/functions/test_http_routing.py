@@ -22,6 +22,12 @@ def empty_recorder():
     recorder.flush()
 
 
+@pytest.fixture
+def client(function_client):
+    """Every test here runs through Django's handler and as a server calls the application."""
+    return function_client
+
+
 def invocation_of(response) -> Invocation:
     recorder.flush()
     return Invocation.objects.get(invocation_id=response.json()["invocationId"])

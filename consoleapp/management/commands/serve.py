@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 
@@ -39,6 +40,11 @@ class Command(BaseCommand):
         # only serving needs, and only once the workers above have started.
         from consoleapp.asgi import application
 
+        # What is loaded by now (Django, the apps, the function apps) lives as long as the
+        # process: kept out of the collector's full passes, which otherwise stall every request
+        # in flight for tens of milliseconds (H1's p99 fell from about 100 ms to 33).
+        gc.collect()
+        gc.freeze()
         self.stdout.write(f"Perdura is serving http://{options['host']}:{port}/ ({settings.PERDURA_WORKERS} workers)")
         try:
             Server(
