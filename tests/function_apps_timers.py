@@ -21,10 +21,11 @@ EVERY_SECOND = "timers_every_second"
 ON_STARTUP = "timers_on_startup"
 WITH_OUTPUT = "timers_with_output"
 FAILING = "timers_failing"
+LIMITED = "timers_limited"
 #: Where timers_with_output puts its message.
 OUTPUT_QUEUE = "timers-output"
 
-for _name in (EVERY_SECOND, ON_STARTUP, WITH_OUTPUT, FAILING):
+for _name in (EVERY_SECOND, ON_STARTUP, WITH_OUTPUT, FAILING, LIMITED):
     os.environ.setdefault(f"AzureWebJobs.{_name}.Disabled", "true")
 
 
@@ -57,3 +58,13 @@ def timers_with_output(timer: TimerRequest, out) -> None:
 @app.timer_trigger(schedule="0 0 0 1 1 *", arg_name="timer")
 def timers_failing(timer: TimerRequest) -> None:
     raise RuntimeError("the timer failed on purpose")
+
+
+@app.timer_trigger(schedule="0 0 0 1 1 *", arg_name="timer", max_concurrency=1)
+def timers_limited(timer: TimerRequest) -> list[str]:
+    """Returns who holds its one slot while it runs."""
+    from functions.models import ConcurrencySlot
+
+    return list(
+        ConcurrencySlot.objects.filter(function_name=LIMITED).exclude(holder="").values_list("holder", flat=True)
+    )

@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -54,6 +55,7 @@ from functions.models import Invocation
 from functions.registry import FunctionKind, RegisteredFunction, TimerTrigger, registry
 from functions.store import timers as store
 from functions.store.queues import put_messages
+from functions.worker.concurrency import slots
 from functions.worker.invoke import call, record_result
 from orchestrations.store.notices import INVOCATION, SCHEDULE, publish_on_commit
 from orchestrations.store.wakeups import TRIGGERS, notify, notify_now
@@ -99,17 +101,30 @@ def start_timers(now: datetime | None = None) -> int:
 
 def fire_due_timers(worker_id: str, limit: int) -> int:
     """Claim up to ``limit`` occurrences, run them, and record the runs in one transaction;
-    how many ran."""
+    how many ran.
+
+    A timer with ``max_concurrency`` runs only with one of its slots (functions/worker/
+    concurrency.py), taken before the claim: at its limit, its occurrence is left unclaimed
+    and due, for a later pass (a catch-up run if the next occurrence has come meanwhile)."""
     timers = enabled_timers()
     if not timers:
         return 0
-    schedules = {name: trigger_of(function).schedule for name, function in timers.items()}
-    lease = timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
-    claims = store.claim_occurrences(schedules, timezone.now(), worker=worker_id, lease=lease, limit=limit)
-    if not claims:
-        return 0
-    runs = [run_occurrence(timers[claim.function_name], claim, worker_id) for claim in claims]
-    record_runs(runs, worker_id)
+    with ExitStack() as held:
+        runnable = {
+            name: function
+            for name, function in timers.items()
+            if function.max_concurrency is None
+            or held.enter_context(slots(function, wanted=1, holder=worker_id)).granted
+        }
+        if not runnable:
+            return 0
+        schedules = {name: trigger_of(function).schedule for name, function in runnable.items()}
+        lease = timedelta(seconds=settings.PERDURA_LEASE_SECONDS)
+        claims = store.claim_occurrences(schedules, timezone.now(), worker=worker_id, lease=lease, limit=limit)
+        if not claims:
+            return 0
+        runs = [run_occurrence(runnable[claim.function_name], claim, worker_id) for claim in claims]
+        record_runs(runs, worker_id)
     return len(runs)
 
 

@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from functions.models import Invocation, QueuedMessage, TimerClaim, TimerSchedule
+from functions.models import ConcurrencySlot, Invocation, QueuedMessage, TimerClaim, TimerSchedule
+from functions.store.concurrency import acquire_slots, release_slots
 from functions.worker import timers
 from tests import function_apps_timers as apps
 
@@ -134,3 +135,22 @@ def test_a_claim_left_by_a_dead_worker_runs_after_its_lease(monkeypatch, setting
     assert timers.fire_due_timers("w2", 10) == 1
     assert [run["scheduled_at"] for run in runs_of(apps.EVERY_SECOND)] == [row.next_due.isoformat()]
     assert not TimerClaim.objects.exists()
+
+
+def test_a_timer_at_its_concurrency_limit_is_left_due_and_runs_once_its_slot_is_free(monkeypatch):
+    apps.enable(monkeypatch, apps.LIMITED)
+    timers.sync_timers()
+    make_due(apps.LIMITED, timedelta(seconds=1))
+    [number] = acquire_slots(apps.LIMITED, 1, 1, "another-worker").numbers
+
+    assert timers.fire_due_timers("w1", 10) == 0
+    assert runs_of(apps.LIMITED) == []
+    assert not TimerClaim.objects.exists()
+    release_slots(apps.LIMITED, [number], "another-worker")
+
+    assert timers.fire_due_timers("w1", 10) == 1
+    run = Invocation.objects.get(function_name=apps.LIMITED)
+    assert json.loads(run.output) == ["w1"]  # The run held the slot ...
+    assert (
+        not ConcurrencySlot.objects.filter(function_name=apps.LIMITED).exclude(holder="").exists()
+    )  # ... until it ended.
