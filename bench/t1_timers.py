@@ -108,6 +108,7 @@ def _figures(title: str, names: list[str], window: tuple[datetime, datetime], de
         window=f"{start.isoformat()} .. {end.isoformat()}",
         p50_lateness_ms=round(percentile(lateness, 0.5), 1) if lateness else None,
         max_lateness_ms=round(max(lateness), 1) if lateness else None,
+        latest_seconds=_latest_seconds(runs, start),
     )
     return [
         Figure(WORKLOAD, title, "occurrences run", float(len(counts)), "higher", float(expected), details),
@@ -122,6 +123,18 @@ def _figures(title: str, names: list[str], window: tuple[datetime, datetime], de
             details,
         ),
     ]
+
+
+def _latest_seconds(runs: list[tuple[str, datetime, float]], start: datetime, count: int = 3) -> dict[str, float]:
+    """The scheduled seconds whose runs were latest (counted from the window's start, where the
+    kill falls at half the window), with their latest run in ms: whether the tail is one
+    moment's stall or spread over the run."""
+    latest: dict[float, float] = {}
+    for _, scheduled_at, late in runs:
+        second = (scheduled_at - start).total_seconds()
+        latest[second] = max(latest.get(second, 0.0), late)
+    worst = sorted(latest.items(), key=lambda item: item[1], reverse=True)[:count]
+    return {f"{second:g} s": round(late, 1) for second, late in worst}
 
 
 def _next_whole_second() -> datetime:
