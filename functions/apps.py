@@ -21,14 +21,21 @@ class FunctionsConfig(AppConfig):
             AllowList.parse(settings.PERDURA_HTTP_ALLOWED_HOSTS)
         except ValueError as error:
             raise ImproperlyConfigured(f"PERDURA_HTTP_ALLOWED_HOSTS: {error}") from None
-        # Importing a function app module registers its functions.
+        from functions.azure.loader import register_azure_apps, use_client_binding
+
+        # Importing a function app module registers its functions; the functions of an Azure
+        # Functions app in it are read through the Azure SDK and registered (functions/azure/).
         for module_name in settings.PERDURA_FUNCTION_APPS:
             try:
-                importlib.import_module(module_name)
+                module = importlib.import_module(module_name)
             except ImportError as error:
                 raise ImproperlyConfigured(
                     f"PERDURA_FUNCTION_APPS names {module_name!r}, which cannot be imported: {error}"
                 ) from error
+            register_azure_apps(module)
+        # The functions layer cannot import the API's: the Azure client binding's maker is handed
+        # down, imported when a function first asks for one.
+        use_client_binding(lambda name: importlib.import_module("orchestrations.api.inprocess").client_binding(name))
         # Lazy: this module is imported while the apps load, before models may be.
         from functions.services import sync_registry
         from functions.services.durable_client import client_for

@@ -332,8 +332,14 @@ def named_child(ctx):
     return (yield ctx.call_sub_orchestrator("wait_for_approval", "from the parent", "shared-child"))
 
 
+import tests.azure_function_app  # noqa: E402  (an Azure Functions app)
+import tests.function_apps_azure_twins  # noqa: E402  (its orchestrations written with Perdura's API)
 import tests.function_apps_concurrency  # noqa: E402  (the concurrency tests' functions)
 import tests.function_apps_http  # noqa: E402  HTTP functions (tests/functions/test_http_*.py)
 import tests.function_apps_queues  # noqa: E402  (the queue tests' functions)
-import tests.function_apps_timers  # noqa: E402, F401  (the timer tests' functions)
+import tests.function_apps_timers  # noqa: E402  (the timer tests' functions)
+from functions.azure.loader import register_azure_apps  # noqa: E402
 from tests import function_apps_console  # noqa: E402, F401  (the functions console's test functions)
+
+# Registered as Perdura registers an Azure app in a module named in PERDURA_FUNCTION_APPS.
+register_azure_apps(tests.azure_function_app)

@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 
 from orchestrations.access import apikeys
 from orchestrations.access.audit import Actor
-from orchestrations.access.roles import role_can
+from orchestrations.access.roles import READ, is_read_only, role_can
 from orchestrations.api.endpoints import error_response
 
 KEY_QUERY_PARAMETER = "code"
@@ -53,6 +53,13 @@ def requires(codename: str) -> Callable[..., Callable[..., HttpResponse]]:
     def decorator(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(handler)
         def guarded(request: HttpRequest, *, path_key: str | None = None, **kwargs: Any) -> HttpResponse:
+            # A request made in this process for a function's durable client (api/inprocess.py):
+            # no HTTP request can carry this attribute.
+            internal: Caller | None = getattr(request, "perdura_caller", None)
+            if internal is not None:
+                if codename not in READ and is_read_only():
+                    return error_response(403, f"Perdura is read-only: nobody may change anything ({codename})")
+                return handler(request, internal, **kwargs)
             plain_key, in_url = _key_of(request, path_key)
             if not plain_key:
                 return error_response(

@@ -172,6 +172,11 @@ class RetryableTask(ChainTask):
         self._first_attempt_at = replay.current_utc_datetime
         self._watch(schedule_attempt())
 
+    @property
+    def attempts(self) -> int:
+        """The attempts made so far, the first included."""
+        return self._attempt
+
     def on_child_completed(self, child: Task) -> None:
         if self._waiting_for_timer:
             self._waiting_for_timer = False

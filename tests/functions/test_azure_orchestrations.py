@@ -1,0 +1,168 @@
+"""Orchestrations and entities of an Azure Functions app (tests/azure_function_app.py) run by
+the official SDK through its out-of-process protocol, on Perdura's engine
+(functions/azure/orchestrator.py): every pattern of the samples, failures with the SDK's
+message and the user's stack, and the same outputs and histories as the same orchestrations
+written with Perdura's API (tests/function_apps_azure_twins.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+import pytest
+
+from orchestrations import services
+from orchestrations.models import HistoryRow
+from orchestrations.worker.loop import drain_all
+from tests.samples import COMPLETION_TIMEOUT
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FINISHED = ("Completed", "Failed", "Terminated")
+
+
+def run_to_end(instance_id: str, timeout: float = 15.0):
+    """Run the in-process work until the instance ends (timers included)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        drain_all()
+        instance = services.get(instance_id)
+        if instance.runtime_status in FINISHED:
+            return instance
+        time.sleep(0.02)
+    raise AssertionError(f"{instance_id} is still {services.get(instance_id).runtime_status}")
+
+
+def output_of(instance_id: str):
+    instance = run_to_end(instance_id)
+    assert instance.runtime_status == "Completed", instance.failure
+    return json.loads(instance.output)
+
+
+def calls_of(instance_id: str) -> list[tuple[str, str | None, str | None]]:
+    """The instance's history as the calls it made and what came back, without times, ids
+    and the orchestrator's own name."""
+    rows = HistoryRow.objects.filter(instance_id=instance_id).order_by("execution_id", "sequence")
+    skipped = {"OrchestratorStarted", "ExecutionStarted", "ExecutionCompleted"}
+    return [
+        (row.event_type, row.name, row.data.replace(instance_id, "<id>") if row.data else row.data)
+        for row in rows
+        if row.event_type not in skipped
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "expected"),
+    [
+        ("az_chaining", None, ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]),
+        ("az_fan_out_fan_in", 50, 2 * sum(range(50))),
+        ("az_parent", None, ["Hello Oslo!", "Hello Lima!", "Hello Cairo!"]),
+        ("az_eternal", 0, "ended at generation 2"),
+        ("az_human_interaction", 0.2, "timed out"),
+    ],
+)
+def test_each_pattern_runs_through_the_sdk(name, given, expected):
+    assert output_of(services.start(name, given)) == expected
+
+
+def test_an_event_wins_the_race_with_the_timer_and_the_timer_is_cancelled():
+    instance_id = services.start("az_human_interaction", 3600)
+    drain_all()
+    services.raise_event(instance_id, "Approval", {"by": "ada"})
+
+    assert output_of(instance_id) == "approved: {'by': 'ada'}"
+    fired = HistoryRow.objects.filter(instance_id=instance_id, event_type="TimerFired")
+    assert not fired.exists()
+
+
+def test_retries_are_the_engine_s_and_the_sdk_sees_the_last_failure():
+    instance_id = services.start("az_retry")
+
+    output = output_of(instance_id)
+
+    assert output.startswith("gave up: az_fail_always refused x")
+    kinds = [kind for kind, _, _ in calls_of(instance_id)]
+    assert kinds.count("TaskScheduled") == 3
+    assert kinds.count("TaskFailed") == 3
+    assert kinds.count("TimerFired") == 2
+    twin_id = services.start("twin_retry")
+    assert output_of(twin_id) == "gave up"
+    assert calls_of(instance_id) == calls_of(twin_id)
+
+
+def test_the_counter_entity_runs_through_the_sdk_batch_protocol():
+    instance_id = services.start("az_counter_user", "k1")
+
+    assert output_of(instance_id) == 7
+
+
+def test_custom_status_reaches_the_instance():
+    instance_id = services.start("az_eternal", 2)
+    run_to_end(instance_id)
+
+    assert json.loads(services.get(instance_id).custom_status) == {"generation": 2}
+
+
+def test_new_uuid_and_the_clock_are_the_same_on_every_replay():
+    instance_id = services.start("az_new_uuid_and_time")
+    output = output_of(instance_id)
+
+    # The SDK replays the code from the start in every episode: the uuid made in the first
+    # episode (sent to the activity then) is the one the last episode computed again.
+    first, second = output["uuids"]
+    assert output["echoed"] == f"Hello {first}!"
+    assert first != second
+    last_episode = HistoryRow.objects.filter(instance_id=instance_id, event_type="OrchestratorStarted").last()
+    assert datetime.fromisoformat(output["now"]) == last_episode.timestamp
+
+
+def test_a_failing_orchestrator_fails_with_the_sdk_s_message_and_the_user_s_stack():
+    instance_id = services.start("az_failing")
+    instance = run_to_end(instance_id)
+
+    assert instance.runtime_status == "Failed"
+    failure = instance.failure
+    assert failure["message"] == "Orchestrator function 'az_failing' failed: the Azure orchestrator failed on purpose"
+    assert 'azure_function_app.py", line' in failure["stack_trace"]
+    assert "in az_failing" in failure["stack_trace"]
+
+
+@pytest.mark.parametrize(
+    ("azure_name", "twin_name", "given"),
+    [
+        ("az_chaining", "twin_chaining", ["Oslo", "Quito"]),
+        ("az_fan_out_fan_in", "twin_fan_out_fan_in", 5),
+        ("az_parent", "twin_parent", None),
+        ("az_human_interaction", "twin_human_interaction", 0.2),
+        ("az_eternal", "twin_eternal", 1),
+        ("az_counter_user", "twin_counter_user", "equivalence"),
+    ],
+)
+def test_the_same_orchestration_written_both_ways_gives_the_same_output_and_history(azure_name, twin_name, given):
+    azure_id = services.start(azure_name, given)
+    azure_output = output_of(azure_id)
+    twin_id = services.start(twin_name, given if azure_name != "az_counter_user" else "equivalence-twin")
+    twin_output = output_of(twin_id)
+
+    if azure_name == "az_counter_user":
+        assert (azure_output, twin_output) == (7, 7)
+    else:
+        assert azure_output == twin_output
+    azure_calls = [(kind, name, data) for kind, name, data in calls_of(azure_id)]
+    twin_calls = [(kind, name, data) for kind, name, data in calls_of(twin_id)]
+    if azure_name == "az_counter_user":
+        # The entity key is the input, which differs so that the two counters start at 0.
+        azure_calls = [(k, n, d.replace("equivalence", "KEY") if d else d) for k, n, d in azure_calls]
+        twin_calls = [(k, n, d.replace("equivalence-twin", "KEY") if d else d) for k, n, d in twin_calls]
+    assert azure_calls == [(k, n.replace("twin_", "az_") if n else n, d) for k, n, d in twin_calls]
+
+
+@pytest.mark.slow
+def test_an_azure_orchestration_completes_with_background_workers(workers):
+    instance_id = services.start("az_parent")
+
+    instance = services.wait_for_completion(instance_id, timeout=COMPLETION_TIMEOUT)
+
+    assert instance.runtime_status == "Completed"
+    assert json.loads(instance.output) == ["Hello Oslo!", "Hello Lima!", "Hello Cairo!"]

@@ -1,0 +1,188 @@
+"""The functions of an Azure Functions app run by events (tests/azure_function_app.py): HTTP
+functions get ``azure.functions.HttpRequest`` and answer ``HttpResponse``; the SDK's own
+``DurableOrchestrationClient`` starts and manages orchestrations and entities through the
+HTTP API in process; timers get ``TimerRequest``, queue functions ``QueueMessage`` and put
+their ``func.Out`` messages; and an app using a binding Perdura lacks is refused at start."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import types
+
+import pytest
+
+from functions.azure.loader import UnsupportedBindingError, register_azure_apps
+from functions.models import Invocation, QueuedMessage, TimerSchedule
+from functions.registry import FunctionKind, registry
+from functions.store import queues
+from functions.worker import recorder, timers
+from orchestrations import services
+from orchestrations.access.models import AuditLogEntry
+from orchestrations.worker.loop import drain_all
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def empty_recorder():
+    recorder.flush()
+    yield
+    recorder.flush()
+
+
+@pytest.fixture
+def client(function_client):
+    """Through Django's handler and as a server calls the application."""
+    return function_client
+
+
+def test_an_http_function_gets_azure_s_request_and_answers_azure_s_response(client):
+    response = client.get("/api/az/hello/Ada", {"greeting": "Hi"})
+
+    assert (response.status_code, response.content) == (200, b"Hi Ada")
+    assert response["X-From"] == "azure"
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_the_body_reaches_an_azure_function_whole(client):
+    response = client.post("/api/az/echo", data=b"a,b\n1,2", content_type="text/csv")
+
+    assert (response.status_code, response.content) == (201, b"a,b\n1,2")
+    assert response["Content-Type"].startswith("text/csv")
+
+
+def test_the_sdk_s_client_starts_an_orchestration_and_answers_its_check_status_response(client):
+    response = client.post("/api/az/start/az_chaining", data=["Rome"], content_type="application/json")
+
+    assert response.status_code == 202
+    payload = response.json()
+    instance_id = payload["id"]
+    assert response["Location"] == payload["statusQueryGetUri"]
+    assert payload["statusQueryGetUri"] == f"http://testserver/runtime/webhooks/durabletask/instances/{instance_id}"
+    drain_all()
+    status = client.get(f"/api/az/status/{instance_id}").json()
+    assert status == {"runtimeStatus": "Completed", "output": ["Hello Rome!"]}
+    started = AuditLogEntry.objects.get(target_id=instance_id)
+    assert started.actor == "function:az_http_start"
+
+
+def test_the_sdk_s_client_raises_events_and_signals_and_reads_entities(client):
+    instance_id = services.start("az_human_interaction", 3600)
+    drain_all()
+
+    assert (
+        client.post(
+            f"/api/az/raise/{instance_id}/Approval", data=json.dumps("yes"), content_type="application/json"
+        ).status_code
+        == 202
+    )
+    drain_all()
+    assert json.loads(services.get(instance_id).output) == "approved: yes"
+
+    assert client.post("/api/az/counter/by-http", data=5, content_type="application/json").status_code == 202
+    assert client.post("/api/az/counter/by-http", data=2, content_type="application/json").status_code == 202
+    drain_all()
+    assert client.get("/api/az/counter/by-http").json() == 7
+
+
+def test_the_sdk_s_client_is_refused_changes_in_read_only_mode(client, settings):
+    settings.PERDURA_READ_ONLY = True
+
+    response = client.post("/api/az/start/az_chaining", data=["Rome"], content_type="application/json")
+
+    assert response.status_code == 500
+    recorder.flush()
+    row = Invocation.objects.get(function_name="az_http_start")
+    assert "read-only" in row.error_message
+
+
+def test_a_timer_gets_azure_s_timer_request(monkeypatch):
+    monkeypatch.setenv("AzureWebJobs.az_yearly.Disabled", "false")
+    timers.sync_timers()
+    TimerSchedule.objects.filter(function_name="az_yearly").update(next_due="2020-01-01T00:00:00Z")
+
+    assert timers.fire_due_timers("test-worker", 10) == 1
+    run = Invocation.objects.get(function_name="az_yearly")
+    assert run.status == "Completed"
+    assert "past due: True" in run.logs
+
+
+def test_a_queue_function_gets_azure_s_message_and_puts_its_output():
+    queues.put_messages("az-orders", [json.dumps({"id": "o-1"})])
+
+    drain_all()
+
+    [receipt] = QueuedMessage.objects.filter(queue="az-receipts")
+    assert receipt.body == "received o-1 on delivery 1"
+
+
+def test_durable_functions_are_registered_under_their_azure_names():
+    assert registry.get(FunctionKind.ACTIVITY, "az_say_hello")
+    assert registry.get(FunctionKind.ORCHESTRATOR, "az_chaining")
+    assert registry.get(FunctionKind.ENTITY, "az_counter")
+    assert registry.get(FunctionKind.QUEUE, "az_order_consumer")  # From a blueprint.
+
+
+def azure_module(source: str) -> types.ModuleType:
+    """A module holding an Azure app made from ``source``."""
+    module = types.ModuleType("tests_azure_scratch")
+    exec(compile(source, "tests_azure_scratch.py", "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture
+def scratch_registry(fresh_registry):
+    return fresh_registry
+
+
+def test_an_unsupported_binding_stops_the_start_naming_the_function_and_binding(scratch_registry):
+    module = azure_module(
+        "import azure.functions as func\n"
+        "app = func.FunctionApp()\n"
+        "@app.blob_trigger(arg_name='blob', path='in/{name}', connection='AzureWebJobsStorage')\n"
+        "def on_upload(blob: func.InputStream) -> None:\n"
+        "    pass\n"
+    )
+
+    with pytest.raises(UnsupportedBindingError) as refused:
+        register_azure_apps(module)
+
+    assert "'on_upload'" in str(refused.value)
+    assert "blobTrigger" in str(refused.value)
+
+
+def test_a_bad_route_of_an_azure_function_is_refused_with_its_name(scratch_registry):
+    module = azure_module(
+        "import azure.functions as func\n"
+        "app = func.FunctionApp()\n"
+        "@app.route(route='orders/{id:nosuchtype}')\n"
+        "def get_order(req: func.HttpRequest) -> str:\n"
+        "    return 'x'\n"
+    )
+
+    with pytest.raises(Exception, match="get_order"):
+        register_azure_apps(module)
+
+
+def test_activity_and_orchestration_aliases_are_the_registered_names(scratch_registry):
+    module = azure_module(
+        "import azure.durable_functions as df\n"
+        "app = df.DFApp()\n"
+        "@app.activity_trigger(input_name='x', activity='Double')\n"
+        "def double(x: int) -> int:\n"
+        "    return 2 * x\n"
+        "@app.orchestration_trigger(context_name='context', orchestration='Doubler')\n"
+        "def doubler(context):\n"
+        "    return (yield context.call_activity('Double', 2))\n"
+    )
+
+    assert register_azure_apps(module) == 2
+    assert scratch_registry.get(FunctionKind.ACTIVITY, "Double")
+    assert scratch_registry.get(FunctionKind.ORCHESTRATOR, "Doubler")
+
+
+def test_a_module_without_an_azure_app_registers_nothing(scratch_registry):
+    assert register_azure_apps(importlib.import_module("samples")) == 0
+    assert "azure.functions" in sys.modules  # Imported by the test apps; samples hold no Azure app.
