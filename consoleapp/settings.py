@@ -221,6 +221,9 @@ PERDURA_HTTP_FUNCTION_MIDDLEWARE = [
 # Threads of a web process that run HTTP functions, so that a slow one does not hold up the others.
 PERDURA_HTTP_FUNCTION_THREADS = env_int("PERDURA_HTTP_FUNCTION_THREADS", 8, minimum=1)
 PERDURA_TIMER_TIME_ZONE = env_str("PERDURA_TIMER_TIME_ZONE", "UTC")
+# The task hub's name, as Azure function apps' durable client bindings report it (host.json's
+# extensions.durableTask.hubName sets it for an Azure app); one database holds one hub.
+PERDURA_TASK_HUB = env_str("PERDURA_TASK_HUB", "perdura")
 PERDURA_QUEUE_VISIBILITY_SECONDS = env_float("PERDURA_QUEUE_VISIBILITY_SECONDS", 30.0, minimum=0.1)
 PERDURA_QUEUE_MAX_DEQUEUE_COUNT = env_int("PERDURA_QUEUE_MAX_DEQUEUE_COUNT", 5, minimum=1)
 PERDURA_QUEUE_MESSAGE_TTL_SECONDS = env_int("PERDURA_QUEUE_MESSAGE_TTL_SECONDS", 7 * 24 * 3600, minimum=1)

@@ -33,8 +33,6 @@ from orchestrations.services.links import MANAGEMENT_PREFIX, management_urls
 
 #: The client's ``rpcBaseUrl``: requests for it never leave the process.
 BASE_URL = "http://perdura.in-process/runtime/webhooks/durabletask/"
-#: The task hub named in bindings (Perdura has one per database).
-TASK_HUB = "perdura"
 
 _resolver = URLResolver(RegexPattern(r"^"), urls.routes)
 _installed = False
@@ -47,7 +45,7 @@ def client_binding(function_name: str) -> str:
     install()
     base = f"http://localhost{MANAGEMENT_PREFIX}"
     binding = {
-        "taskHubName": TASK_HUB,
+        "taskHubName": settings.PERDURA_TASK_HUB,
         "creationUrls": {
             "createNewInstancePostUri": f"{base}/orchestrators/{{functionName}}",
             "createAndWaitOnNewInstancePostUri": f"{base}/orchestrators/{{functionName}}",
