@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
-FUNCTION_APPS = "samples,bench.functions,bench.timer_functions"
+FUNCTION_APPS = "samples,bench.functions,bench.azure_functions,bench.timer_functions"
 #: The ``manage.py worker`` defaults, passed explicitly so that the record says what ran.
 CONCURRENCY = {"orchestrations": 2, "activities": 4, "entities": 1}
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+import bench.azure_functions
 import bench.functions  # noqa: F401  (registers the bench function app in this process)
 from bench import environment, report, runner
+from functions.azure.loader import register_azure_apps
 from bench.sizes import Sizes
 from orchestrations.models import Instance
 from tests.conftest import TEST_FUNCTION_APPS, WorkerProcess, is_celery_mode
+
+# W1 and W2 run the same orchestrations written for Azure Functions too.
+register_azure_apps(bench.azure_functions)
 
 TINY = Sizes(
     w1_instances=3,
@@ -31,7 +36,8 @@ def bench_workers(request, transactional_db):
     if not is_celery_mode():
         yield request.getfixturevalue("workers")
         return
-    process = WorkerProcess({"PERDURA_FUNCTION_APPS": f"{TEST_FUNCTION_APPS},bench.functions"}).start()
+    apps = f"{TEST_FUNCTION_APPS},bench.functions,bench.azure_functions"
+    process = WorkerProcess({"PERDURA_FUNCTION_APPS": apps}).start()
     yield process
     process.stop()
 
@@ -60,13 +66,17 @@ def test_a_tiny_w1_run_gives_a_result_row_per_figure_with_every_column(bench_wor
     assert throughput.value is not None and throughput.value > 0, throughput.details
     assert throughput.details["instances"] == 3
     assert Instance.objects.filter(name="bench_hello_sequence5", runtime_status="Completed").count() == 3
+    assert Instance.objects.filter(name="bench_az_hello_sequence5", runtime_status="Completed").count() == 3
+    azure = figures[3]
+    assert azure.title == "HelloSequence5 x3, Azure SDK"
+    assert azure.target == pytest.approx(throughput.value * 0.5)
     rows = report.rows(record_of(figures))
-    assert [set(row) for row in rows] == [set(report.COLUMNS)] * 3
+    assert [set(row) for row in rows] == [set(report.COLUMNS)] * 6
     assert [row["Figure"].split(" ", 1)[1] for row in rows] == [
         "orchestrations/s",
         "p50 instance latency (ms)",
         "p99 instance latency (ms)",
-    ]
+    ] * 2
     assert rows[0]["Workload"] == "W1 HelloSequence5 x3 (quick)"
     assert rows[0]["Target"].startswith(">= 50.0 (")
     assert rows[0]["Commit"] == "abc1234+"
