@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 import bench.azure_functions
-import bench.functions  # noqa: F401  (registers the bench function app in this process)
+import bench.functions  # Registers the bench function app in this process.
 from bench import environment, report, runner
-from functions.azure.loader import register_azure_apps
 from bench.sizes import Sizes
+from functions.azure.loader import register_azure_apps
 from orchestrations.models import Instance
 from tests.conftest import TEST_FUNCTION_APPS, WorkerProcess, is_celery_mode
 
