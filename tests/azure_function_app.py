@@ -195,3 +195,8 @@ async def az_http_counter(req: func.HttpRequest, client: df.DurableOrchestration
         return func.HttpResponse(status_code=202)
     state = await client.read_entity_state(entity)
     return func.HttpResponse(json.dumps(state.entity_state), mimetype="application/json")
+
+
+@app.orchestration_trigger(context_name="context")
+def az_yields_a_number(context: df.DurableOrchestrationContext):
+    yield 42  # Not a task: the SDK refuses it.

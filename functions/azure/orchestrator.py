@@ -179,10 +179,13 @@ class SdkOrchestration:
         try:
             answer = self.handle(json.dumps(request))
         except Exception as error:
+            # The user's code failed (the SDK's message, its state after the marker), or the SDK
+            # itself could not go on (yielding something other than a task, say).
             message = str(error)
-            if OUT_OF_PROC_MARKER not in message:
-                raise
-            error_text = message.split(OUT_OF_PROC_MARKER, 1)[0]
+            if OUT_OF_PROC_MARKER in message:
+                error_text = message.split(OUT_OF_PROC_MARKER, 1)[0]
+            else:
+                error_text = f"{type(error).__name__}: {message}"
             raise AzureOrchestratorError(f"Orchestrator function '{self.name}' failed: {error_text}") from error
         return json.loads(answer)
 

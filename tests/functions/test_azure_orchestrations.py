@@ -166,3 +166,13 @@ def test_an_azure_orchestration_completes_with_background_workers(workers):
 
     assert instance.runtime_status == "Completed"
     assert json.loads(instance.output) == ["Hello Oslo!", "Hello Lima!", "Hello Cairo!"]
+
+
+def test_an_orchestrator_the_sdk_rejects_fails_with_the_sdk_s_message():
+    instance = run_to_end(services.start("az_yields_a_number"))
+
+    assert instance.runtime_status == "Failed"
+    assert instance.failure["message"] == (
+        "Orchestrator function 'az_yields_a_number' failed: AttributeError: 'int' object has no attribute '_is_scheduled'"
+    )
+    assert "azure/durable_functions" in instance.failure["stack_trace"]  # Where the SDK stopped.
