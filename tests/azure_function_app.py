@@ -200,3 +200,10 @@ async def az_http_counter(req: func.HttpRequest, client: df.DurableOrchestration
 @app.orchestration_trigger(context_name="context")
 def az_yields_a_number(context: df.DurableOrchestrationContext):
     yield 42  # Not a task: the SDK refuses it.
+
+
+@app.orchestration_trigger(context_name="context")
+def az_call_http(context: df.DurableOrchestrationContext):
+    """POSTs to the URL of its input and returns the answer (the 202 polling is the engine's)."""
+    response = yield context.call_http("POST", context.get_input(), content={"report": "azure", "seconds": 0.2})
+    return response

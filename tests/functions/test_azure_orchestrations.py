@@ -176,3 +176,15 @@ def test_an_orchestrator_the_sdk_rejects_fails_with_the_sdk_s_message():
         "Orchestrator function 'az_yields_a_number' failed: AttributeError: 'int' object has no attribute '_is_scheduled'"
     )
     assert "azure/durable_functions" in instance.failure["stack_trace"]  # Where the SDK stopped.
+
+
+@pytest.mark.slow
+def test_call_http_runs_on_the_engine_with_its_polling(allow_live_server, workers):
+    instance_id = services.start("az_call_http", f"{allow_live_server}/samples/exports/")
+
+    instance = services.wait_for_completion(instance_id, timeout=COMPLETION_TIMEOUT)
+
+    assert instance.runtime_status == "Completed", instance.failure
+    response = json.loads(instance.output)
+    assert response["statusCode"] == 200
+    assert json.loads(response["content"]) == {"report": "azure", "status": "Ready"}
