@@ -124,6 +124,19 @@ def read_host_json(directory: Path) -> dict[str, Any]:
             raise ImproperlyConfigured(f"{path}: {'.'.join(mapping.path)}: {error}") from None
         if mapping.setting in os.environ:
             continue  # The environment's word wins.
+        earlier = _applied_from.get(mapping.setting)
+        if earlier is not None and earlier[1] != value:
+            # The settings are the server's, not one app's: two apps' files cannot both have theirs.
+            logger.warning(
+                "%s: %s is %r, but %s set it to %r for the whole server; %r is used",
+                path,
+                ".".join(mapping.path),
+                value,
+                earlier[0],
+                earlier[1],
+                value,
+            )
+        _applied_from[mapping.setting] = (path, value)
         setattr(settings, mapping.setting, value)
         applied[mapping.setting] = value
     for key in _unmapped(document):
@@ -132,6 +145,8 @@ def read_host_json(directory: Path) -> dict[str, Any]:
 
 
 _MISSING = object()
+#: Which host.json set each setting, and to what: a second app's file that disagrees is warned of.
+_applied_from: dict[str, tuple[Path, Any]] = {}
 
 
 def _at(document: dict[str, Any], path: tuple[str, ...]) -> Any:

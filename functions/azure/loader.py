@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import os
+import re
 from collections.abc import Callable
 from datetime import datetime
 from types import ModuleType
@@ -81,7 +83,7 @@ def _register(app: FunctionApp, function: Any) -> None:
     name = function.get_function_name()
     where = f"function {name!r} (in the Azure function app of module {app.name!r})"
     user_function = function.get_user_function()
-    found = [_binding_dict(binding) for binding in function.get_bindings()]
+    found = [_resolved(_binding_dict(binding), where) for binding in function.get_bindings()]
     unsupported = [b for b in found if b["type"] not in TRIGGERS + OUTPUTS and b["type"] != "durableClient"]
     if unsupported:
         kinds = ", ".join(sorted({b["type"] for b in unsupported}))
@@ -93,19 +95,24 @@ def _register(app: FunctionApp, function: Any) -> None:
     outputs = [b for b in found if b["type"] == "queue"]
     clients = [b["name"] for b in found if b["type"] == "durableClient"]
     kind = trigger["type"]
-    if clients and kind not in ("httpTrigger", "timerTrigger", "queueTrigger"):
-        raise UnsupportedBindingError(f"{where}: a durableClient binding goes on an HTTP, timer or queue function")
+    if clients and kind not in ("httpTrigger", "timerTrigger", "queueTrigger", "activityTrigger"):
+        raise UnsupportedBindingError(
+            f"{where}: a durableClient binding goes on an HTTP, timer, queue or activity function"
+        )
     if kind == "orchestrationTrigger":
         alias = trigger.get("orchestration") or name
-        app.orchestrator(SdkOrchestration.orchestrator(user_function, alias), name=alias)
+        orchestrator = SdkOrchestration.orchestrator(user_function, alias)
+        _named_after(orchestrator, getattr(user_function, "orchestrator_function", user_function), alias)
+        app.orchestrator(orchestrator, name=alias)
     elif kind == "activityTrigger":
         alias = trigger.get("activity") or name
-        app.activity(_activity(user_function, trigger["name"], alias), name=alias)
+        app.activity(_activity(user_function, trigger["name"], alias, clients), name=alias)
     elif kind == "entityTrigger":
         alias = trigger.get("entityName") or name
         app.entity(_entity(user_function, alias), name=alias)
     else:
-        _register_triggered(app, name, user_function, trigger, outputs, clients)
+        http_output = next((b["name"] for b in found if b["type"] == "http"), "$return")
+        _register_triggered(app, name, user_function, trigger, outputs, clients, http_output)
 
 
 def _register_triggered(
@@ -115,12 +122,14 @@ def _register_triggered(
     trigger: dict[str, Any],
     outputs: list[dict],
     clients: list[str],
+    http_output: str,
 ) -> None:
     arg_name = trigger["name"]
     convert = {"httpTrigger": _http_request, "timerTrigger": _timer_request, "queueTrigger": _queue_message}[
         trigger["type"]
     ]
-    wrapped = _triggered(user_function, arg_name, convert, trigger["type"] == "httpTrigger", name, clients)
+    is_http = trigger["type"] == "httpTrigger"
+    wrapped = _triggered(user_function, arg_name, convert, is_http, name, clients, http_output)
     decorated: Callable[..., Any] = wrapped
     for output in outputs:
         decorated = app.queue_output(arg_name=output["name"], queue_name=output["queueName"])(decorated)
@@ -154,19 +163,22 @@ def _triggered(
     is_http: bool,
     name: str,
     clients: list[str],
+    http_output: str = "$return",
 ) -> Callable[..., Any]:
     """The user's function, taking Perdura's trigger value as Azure's object (and answering an
-    Azure HttpResponse as Perdura's); a durableClient binding gets the binding's JSON, from
-    which the SDK makes its own client."""
+    Azure HttpResponse as Perdura's, returned or set on an ``Out`` binding); a durableClient
+    binding gets the binding's JSON, from which the SDK makes its own client."""
 
     @functools.wraps(user_function)
     def run(**kwargs: Any) -> Any:
         kwargs[arg_name] = convert(kwargs[arg_name])
-        for client_name in clients:
-            if _client_binding is None:
-                raise RuntimeError("no durable client binding is available in this process")
-            kwargs[client_name] = _client_binding(name)
+        _bind_clients(kwargs, clients, name)
+        answer = None
+        if is_http and http_output != "$return":
+            answer = kwargs[http_output] = bindings.Out()
         result = _awaited(user_function(**kwargs))
+        if answer is not None:
+            result = answer.get()
         return _http_response(result) if is_http else result
 
     run.__signature__ = inspect.signature(user_function)  # type: ignore[attr-defined]
@@ -174,19 +186,28 @@ def _triggered(
     return run
 
 
-def _activity(user_function: Callable[..., Any], input_name: str, name: str) -> Callable[[Any], Any]:
+def _bind_clients(kwargs: dict[str, Any], clients: list[str], name: str) -> None:
+    for client_name in clients:
+        if _client_binding is None:
+            raise RuntimeError("no durable client binding is available in this process")
+        kwargs[client_name] = _client_binding(name)
+
+
+def _activity(
+    user_function: Callable[..., Any], input_name: str, name: str, clients: list[str] | None = None
+) -> Callable[[Any], Any]:
     """An activity as the SDK's worker runs it: the input decoded by ``df_loads`` (so classes
     with to_json/from_json come back as themselves), passed by its binding's name, and the
     result encoded by ``df_dumps``."""
     from azure.functions._durable_functions import _deserialize_custom_object, _serialize_custom_object
 
     def run(value: Any) -> Any:
-        argument = json.loads(json.dumps(value), object_hook=_deserialize_custom_object)
-        result = _awaited(user_function(**{input_name: argument}))
+        kwargs = {input_name: json.loads(json.dumps(value), object_hook=_deserialize_custom_object)}
+        _bind_clients(kwargs, clients or [], name)
+        result = _awaited(user_function(**kwargs))
         return json.loads(json.dumps(result, default=_serialize_custom_object))
 
-    run.__name__ = name
-    run.__doc__ = user_function.__doc__
+    _named_after(run, user_function, name)
     return run
 
 
@@ -213,8 +234,15 @@ def _entity(handle: Callable[[str], str], name: str) -> Callable[[Any], None]:
             raise AzureEntityOperationError(str(value))
         context.set_result(value)
 
-    run.__name__ = name
+    _named_after(run, getattr(handle, "entity_function", handle), name)
     return run
+
+
+def _named_after(wrapper: Callable[..., Any], user_function: Callable[..., Any], name: str) -> None:
+    """The wrapper shows the user's function where functions are listed (its module, its doc)."""
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__module__ = getattr(user_function, "__module__", wrapper.__module__)
+    wrapper.__doc__ = getattr(user_function, "__doc__", None)
 
 
 class AzureEntityOperationError(Exception):
@@ -282,6 +310,28 @@ def _queue_message(message: bindings.QueueMessage) -> Any:
 
 
 # The SDK's metadata.
+
+
+_SETTING_REFERENCE = re.compile(r"%([^%]+)%")
+
+
+def _resolved(binding: dict[str, Any], where: str) -> dict[str, Any]:
+    """``%NAME%`` in a binding's text stands for the app setting NAME, as on Azure: here an
+    environment variable (local.settings.json's Values become ones)."""
+
+    def setting(matched: re.Match[str]) -> str:
+        value = os.environ.get(matched.group(1))
+        if value is None:
+            raise RegistrationError(
+                f"{where}: the {binding.get('type')} binding refers to the app setting {matched.group(1)!r}, "
+                "which is not set (set it in the environment or in local.settings.json's Values)"
+            )
+        return value
+
+    return {
+        key: _SETTING_REFERENCE.sub(setting, value) if isinstance(value, str) and key != "type" else value
+        for key, value in binding.items()
+    }
 
 
 def _binding_dict(binding: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
+from functions.azure import host_files
 from functions.azure.host_files import read_host_json, read_local_settings
 
 MAPPED = [
@@ -39,6 +40,7 @@ def overridable(settings, monkeypatch):
     for name in MAPPED:
         setattr(settings, name, getattr(django_settings, name))
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(host_files, "_applied_from", {})  # No other test's host.json has been read.
     return settings
 
 
@@ -189,3 +191,19 @@ def test_a_module_named_in_the_settings_starts_with_its_files_read(tmp_path):
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["shop-api", "welcome"]
+
+
+def test_two_apps_host_json_that_disagree_are_warned_of(tmp_path, overridable, caplog):
+    first, second = tmp_path / "first", tmp_path / "second"
+    for directory, hub in ((first, "FirstHub"), (second, "SecondHub")):
+        directory.mkdir()
+        write(directory, "host.json", {"extensions": {"durableTask": {"hubName": hub}}})
+    read_host_json(first)
+
+    with caplog.at_level(logging.WARNING, logger="perdura.functions"):
+        read_host_json(second)
+
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert "extensions.durableTask.hubName is 'SecondHub'" in warning
+    assert "FirstHub" in warning and str(first / "host.json") in warning
+    assert django_settings.PERDURA_TASK_HUB == "SecondHub"

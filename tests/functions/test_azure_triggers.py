@@ -186,3 +186,54 @@ def test_activity_and_orchestration_aliases_are_the_registered_names(scratch_reg
 def test_a_module_without_an_azure_app_registers_nothing(scratch_registry):
     assert register_azure_apps(importlib.import_module("samples")) == 0
     assert "azure.functions" in sys.modules  # Imported by the test apps; samples hold no Azure app.
+
+
+def test_an_http_response_set_on_an_out_binding_is_the_answer(scratch_registry):
+    from functions.bindings import HttpRequest
+
+    module = azure_module(
+        "import azure.functions as func\n"
+        "app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)\n"
+        "@app.route(route='scratch/out', binding_arg_name='res')\n"
+        "def scratch_out(req: func.HttpRequest, res: func.Out[func.HttpResponse]) -> None:\n"
+        "    res.set(func.HttpResponse('set on the binding', status_code=203))\n"
+    )
+    register_azure_apps(module)
+    function = scratch_registry.get(FunctionKind.HTTP, "scratch_out")
+
+    answer = function.func(req=HttpRequest("GET", "http://testserver/api/scratch/out", body=b""))
+
+    assert (answer.status_code, answer.get_body()) == (203, b"set on the binding")
+
+
+def test_app_setting_references_in_bindings_are_read_from_the_environment(scratch_registry, monkeypatch):
+    source = (
+        "import azure.functions as func\n"
+        "app = func.FunctionApp()\n"
+        "@app.queue_trigger(arg_name='msg', queue_name='%ORDERS_QUEUE%', connection='AzureWebJobsStorage')\n"
+        "def scratch_orders(msg: func.QueueMessage) -> None:\n"
+        "    pass\n"
+    )
+    monkeypatch.delenv("ORDERS_QUEUE", raising=False)
+    with pytest.raises(Exception, match=r"scratch_orders.*'ORDERS_QUEUE', which is not set"):
+        register_azure_apps(azure_module(source))
+
+    monkeypatch.setenv("ORDERS_QUEUE", "orders-from-setting")
+    register_azure_apps(azure_module(source))
+    assert scratch_registry.get(FunctionKind.QUEUE, "scratch_orders").trigger.queue_name == "orders-from-setting"
+
+
+def test_an_activity_with_a_durable_client_starts_orchestrations(scratch_registry):
+    module = azure_module(
+        "import azure.durable_functions as df\n"
+        "app = df.DFApp()\n"
+        "@app.activity_trigger(input_name='order')\n"
+        "@app.durable_client_input(client_name='client')\n"
+        "async def scratch_dispatch(order: str, client) -> str:\n"
+        "    return await client.start_new('echo_orchestrator', client_input=order)\n"
+    )
+    register_azure_apps(module)
+
+    instance_id = scratch_registry.get(FunctionKind.ACTIVITY, "scratch_dispatch").func("order-7")
+
+    assert services.get(instance_id).name == "echo_orchestrator"
