@@ -34,6 +34,7 @@ How the two meet:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,7 +43,6 @@ from typing import Any
 
 from orchestrations.engine import EntityId, RetryOptions, Task, TaskFailedError
 from orchestrations.engine.context import OrchestrationContext
-from orchestrations.engine.http import HTTP_ACTIVITY_NAME
 from orchestrations.engine.tasks import RetryableTask, TimerTask
 
 #: What the SDK appends to the message of an exception its handler raises, before the state.
@@ -55,13 +55,10 @@ class EventType:
     """Durable Functions' history event types, as the SDK reads them."""
 
     EXECUTION_STARTED = 0
-    TASK_SCHEDULED = 4
     TASK_COMPLETED = 5
     TASK_FAILED = 6
-    SUB_ORCHESTRATION_CREATED = 7
     SUB_ORCHESTRATION_COMPLETED = 8
     SUB_ORCHESTRATION_FAILED = 9
-    TIMER_CREATED = 10
     TIMER_FIRED = 11
     ORCHESTRATOR_STARTED = 12
     EVENT_SENT = 14
@@ -131,6 +128,7 @@ class SdkOrchestration:
         return run_sdk_orchestrator
 
     def run(self) -> Iterator[Task]:
+        _read_timestamps_quickly()
         context = self.context
         self._started()
         self.history.append(
@@ -208,7 +206,6 @@ class SdkOrchestration:
                 task = context.call_activity(leaf["functionName"], value)
             else:
                 task = context.call_activity_with_retry(leaf["functionName"], retry, value)
-            self.history.append(self._event(EventType.TASK_SCHEDULED, EventId=sdk_id, Name=leaf["functionName"]))
         elif kind in (ActionType.CALL_SUB_ORCHESTRATOR, ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY):
             value = _loads(leaf.get("input"))
             retry = _retry_options(leaf)
@@ -218,13 +215,9 @@ class SdkOrchestration:
                 task = context.call_sub_orchestrator_with_retry(
                     leaf["functionName"], retry, value, leaf.get("instanceId")
                 )
-            self.history.append(
-                self._event(EventType.SUB_ORCHESTRATION_CREATED, EventId=sdk_id, Name=leaf["functionName"])
-            )
         elif kind == ActionType.CREATE_TIMER:
             fire_at = _parse_time(leaf["fireAt"])
             task = context.create_timer(fire_at)
-            self.history.append(self._event(EventType.TIMER_CREATED, EventId=sdk_id, FireAt=leaf["fireAt"]))
         elif kind == ActionType.CALL_ENTITY:
             entity = _entity_id(leaf["instanceId"])
             task = context.call_entity(entity, leaf["operation"], _loads(leaf.get("input")))
@@ -239,7 +232,6 @@ class SdkOrchestration:
             return None
         elif kind == ActionType.CALL_HTTP:
             task = self._call_http(leaf["httpRequest"])
-            self.history.append(self._event(EventType.TASK_SCHEDULED, EventId=sdk_id, Name=HTTP_ACTIVITY_NAME))
         else:
             raise UnsupportedActionError(f"the orchestrator asked for action type {kind!r}, which Perdura does not run")
         return _Call(sdk_id, leaf, task)
@@ -320,22 +312,18 @@ class SdkOrchestration:
         task = call.task
         assert isinstance(task, RetryableTask)
         attempt_id = call.sdk_id
-        scheduled = EventType.TASK_SCHEDULED
         failed = EventType.TASK_FAILED
         if call.action.get("actionType") == ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY:
-            scheduled, failed = EventType.SUB_ORCHESTRATION_CREATED, EventType.SUB_ORCHESTRATION_FAILED
+            failed = EventType.SUB_ORCHESTRATION_FAILED
         for _ in range(task.attempts - 1):
             self.history.append(self._event(failed, TaskScheduledId=attempt_id, Reason="attempt failed", Details=""))
             timer_id = self._take_id()
-            self.history.append(self._event(EventType.TIMER_CREATED, EventId=timer_id))
             self.history.append(self._event(EventType.TIMER_FIRED, TimerId=timer_id))
             attempt_id = self._take_id()
-            self.history.append(self._event(scheduled, EventId=attempt_id, Name=call.action.get("functionName")))
         if not task.is_faulted:
             return lambda: self._report_outcome(call, attempt_id)
         self._report_outcome(call, attempt_id)
         timer_id = self._take_id()
-        self.history.append(self._event(EventType.TIMER_CREATED, EventId=timer_id))
         return lambda: self.history.append(self._event(EventType.TIMER_FIRED, TimerId=timer_id))
 
     def _report_outcome(self, call: _Call, sdk_id: int | None) -> None:
@@ -391,6 +379,39 @@ class SdkOrchestration:
         }
         event.update(fields)
         return event
+
+
+_timestamps_installed = False
+
+
+def _read_timestamps_quickly() -> None:
+    """The SDK reads every event's Timestamp with dateutil's general parser, which is most of
+    what a replay costs (three quarters of a 100-step chain's time). The timestamps written
+    here are ISO 8601 in UTC, which ``datetime.fromisoformat`` reads to the same value (aware,
+    with dateutil's UTC) many times faster, and an episode's events share one: the SDK's
+    history module gets that reader, which hands anything else to dateutil as before."""
+    global _timestamps_installed
+    if _timestamps_installed:
+        return
+    import importlib
+
+    from dateutil import tz
+
+    history_event = importlib.import_module("azure.durable_functions.models.history.HistoryEvent")
+    general = history_event.dt_parse
+    utc = tz.tzutc()
+
+    @functools.lru_cache(maxsize=4096)
+    def parse(text: str, *args: Any, **kwargs: Any) -> datetime:
+        if not args and not kwargs and text.endswith("Z"):
+            try:
+                return datetime.fromisoformat(text[:-1]).replace(tzinfo=utc)
+            except ValueError:
+                pass
+        return general(text, *args, **kwargs)
+
+    history_event.dt_parse = parse
+    _timestamps_installed = True
 
 
 def _leaves(actions: list[Any]) -> Iterator[dict[str, Any]]:
