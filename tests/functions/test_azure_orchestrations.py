@@ -159,13 +159,38 @@ def test_the_same_orchestration_written_both_ways_gives_the_same_output_and_hist
 
 
 @pytest.mark.slow
-def test_an_azure_orchestration_completes_with_background_workers(workers):
-    instance_id = services.start("az_parent")
+def test_every_pattern_completes_with_background_workers(workers):
+    """In CI's second run, on PostgreSQL with Celery worker processes running the SDK."""
+    started = {
+        name: services.start(name, given)
+        for name, given in [
+            ("az_chaining", None),
+            ("az_fan_out_fan_in", 20),
+            ("az_parent", None),
+            ("az_eternal", 0),
+            ("az_human_interaction", 0.5),
+            ("az_retry", None),
+            ("az_counter_user", "background"),
+        ]
+    }
+    approved = services.start("az_human_interaction", 3600)
+    # Raised before the orchestration waits for it (even before it starts): kept until it does.
+    services.raise_event(approved, "Approval", "in the background")
 
-    instance = services.wait_for_completion(instance_id, timeout=COMPLETION_TIMEOUT)
+    outputs = {}
+    for name, instance_id in {**started, "approved": approved}.items():
+        instance = services.wait_for_completion(instance_id, timeout=COMPLETION_TIMEOUT)
+        assert instance.runtime_status == "Completed", (name, instance.failure)
+        outputs[name] = json.loads(instance.output)
 
-    assert instance.runtime_status == "Completed"
-    assert json.loads(instance.output) == ["Hello Oslo!", "Hello Lima!", "Hello Cairo!"]
+    assert outputs["az_chaining"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+    assert outputs["az_fan_out_fan_in"] == 2 * sum(range(20))
+    assert outputs["az_parent"] == ["Hello Oslo!", "Hello Lima!", "Hello Cairo!"]
+    assert outputs["az_eternal"] == "ended at generation 2"
+    assert outputs["az_human_interaction"] == "timed out"
+    assert outputs["az_retry"].startswith("gave up: az_fail_always refused x")
+    assert outputs["az_counter_user"] == 7
+    assert outputs["approved"] == "approved: in the background"
 
 
 def test_an_orchestrator_the_sdk_rejects_fails_with_the_sdk_s_message():
