@@ -7,7 +7,6 @@ written with Perdura's API (tests/function_apps_azure_twins.py)."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 
 import pytest
@@ -15,29 +14,9 @@ import pytest
 from orchestrations import services
 from orchestrations.models import HistoryRow
 from orchestrations.worker.loop import drain_all
-from tests.samples import COMPLETION_TIMEOUT
+from tests.samples import COMPLETION_TIMEOUT, output_of, run_to_end
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-FINISHED = ("Completed", "Failed", "Terminated")
-
-
-def run_to_end(instance_id: str, timeout: float = 15.0):
-    """Run the in-process work until the instance ends (timers included)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        drain_all()
-        instance = services.get(instance_id)
-        if instance.runtime_status in FINISHED:
-            return instance
-        time.sleep(0.02)
-    raise AssertionError(f"{instance_id} is still {services.get(instance_id).runtime_status}")
-
-
-def output_of(instance_id: str):
-    instance = run_to_end(instance_id)
-    assert instance.runtime_status == "Completed", instance.failure
-    return json.loads(instance.output)
 
 
 def calls_of(instance_id: str) -> list[tuple[str, str | None, str | None]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import pytest
@@ -25,15 +24,13 @@ from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import HistoryRow
 from orchestrations.worker.loop import drain_all
 from tests.conftest import TEST_FUNCTION_APPS, WorkerProcess
-from tests.samples import COMPLETION_TIMEOUT
+from tests.samples import COMPLETION_TIMEOUT, output_of
 
 # Registered as Perdura registers a module named in PERDURA_FUNCTION_APPS; tests/function_apps.py,
 # which registers the other test apps, does not name the sample.
 register_azure_apps(azure_sample)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-FINISHED = ("Completed", "Failed", "Terminated")
 
 #: Its subtotal, 107.00, earns the 10% discount.
 BIG_ORDER = {
@@ -58,24 +55,6 @@ def worker_process(transactional_db):
     process = WorkerProcess({"PERDURA_FUNCTION_APPS": f"{TEST_FUNCTION_APPS},samples.azure_app.function_app"}).start()
     yield process
     process.stop()
-
-
-def run_to_end(instance_id: str, timeout: float = 15.0):
-    """Run the in-process work until the instance ends (durable timers included)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        drain_all()
-        instance = services.get(instance_id)
-        if instance.runtime_status in FINISHED:
-            return instance
-        time.sleep(0.02)
-    raise AssertionError(f"{instance_id} is still {services.get(instance_id).runtime_status}")
-
-
-def output_of(instance_id: str):
-    instance = run_to_end(instance_id)
-    assert instance.runtime_status == "Completed", instance.failure
-    return json.loads(instance.output)
 
 
 def event_types(instance_id: str) -> list[str]:
