@@ -192,3 +192,17 @@ def test_call_http_runs_on_the_engine_with_its_polling(allow_live_server, worker
     response = json.loads(instance.output)
     assert response["statusCode"] == 200
     assert json.loads(response["content"]) == {"report": "azure", "status": "Ready"}
+
+
+@pytest.mark.parametrize("schema", [0, 1, 2])
+def test_every_schema_version_of_the_sdk_s_answer_is_understood(monkeypatch, schema):
+    """0 is V1 (a list of actions per yield, task_all's flattened into it), 1 V2 and 2 V3 (one
+    list, task_all and task_any as compound actions)."""
+    from functions.azure import orchestrator
+
+    monkeypatch.setattr(orchestrator, "UPPER_SCHEMA_VERSION", schema)
+
+    assert output_of(services.start("az_fan_out_fan_in", 4)) == 12
+    assert output_of(services.start("az_chaining", ["Bern"])) == ["Hello Bern!"]
+    assert output_of(services.start("az_human_interaction", 0.1)) == "timed out"
+    assert output_of(services.start("az_retry")).startswith("gave up")
