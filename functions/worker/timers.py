@@ -35,7 +35,9 @@ Waking on time. Trigger workers otherwise look for due timers when the sweeper p
 timer (at most one poll interval, so that timers turned on meanwhile are seen) and then wakes
 the ``triggers`` queue, in-process or through Celery. Every process's alarm fires; the claim
 makes one worker run each occurrence, and the claims of one moment are written in one
-transaction, so twenty timers due together cost one commit before they start.
+transaction, so twenty timers due together cost one commit before they start. A moment after
+each wake-up the alarm looks whether the occurrences were claimed, and wakes the workers
+again if not: the process that took the wake-up may have died with it.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from functions.bindings import TimerRequest
@@ -62,6 +64,8 @@ from orchestrations.store.wakeups import TRIGGERS, notify, notify_now
 
 logger = logging.getLogger(__name__)
 
+#: How long after waking the workers for an occurrence the alarm looks whether it was claimed.
+RECHECK_SECONDS = 0.15
 #: Worker processes that start within this long of each other run a run_on_startup timer once.
 STARTUP_WINDOW = timedelta(seconds=30)
 
@@ -201,6 +205,23 @@ class TimerAlarm(threading.Thread):
             # every occurrence back until its flag expired, and they would be run as one catch-up.
             notify_now(TRIGGERS)
             fired_up_to = due
+            self._wake_again_if_unclaimed()
+
+    def _wake_again_if_unclaimed(self) -> None:
+        """A wake-up can be lost: the worker process that took it may die before it claims (a
+        SIGKILL at the due time, say). A moment later, occurrences still unclaimed get a
+        second wake-up rather than wait for the sweeper's next poll, up to a poll interval
+        late. Claimed ones are not woken again: a claim held by a dead worker is taken over
+        when its lease ends."""
+        if self.stopping.wait(RECHECK_SECONDS):
+            return
+        try:
+            if timers_due(timezone.now()):
+                notify_now(TRIGGERS)
+        except DatabaseError:
+            logger.warning("the timer alarm could not look for unclaimed occurrences", exc_info=True)
+        finally:
+            connections.close_all()  # This thread's: an idle alarm holds no connection.
 
     def _sleep_until(self, moment: datetime) -> None:
         # A wait can end a little early; a wake-up before the due time would find nothing due

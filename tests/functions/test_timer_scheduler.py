@@ -154,3 +154,22 @@ def test_a_timer_at_its_concurrency_limit_is_left_due_and_runs_once_its_slot_is_
     assert (
         not ConcurrencySlot.objects.filter(function_name=apps.LIMITED).exclude(holder="").exists()
     )  # ... until it ended.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_alarm_wakes_the_workers_again_only_when_nobody_claimed_the_occurrence(monkeypatch):
+    """The first wake-up went to a worker that died with it: the occurrence is still due."""
+    apps.enable(monkeypatch, apps.EVERY_SECOND)
+    timers.sync_timers()
+    make_due_on_time(apps.EVERY_SECOND)
+    woken: list[str] = []
+    monkeypatch.setattr(timers, "notify_now", woken.append)
+    monkeypatch.setattr(timers, "RECHECK_SECONDS", 0.0)
+    alarm = timers.TimerAlarm(longest_sleep=1.0)
+
+    alarm._wake_again_if_unclaimed()
+    assert woken == ["triggers"]
+
+    assert timers.fire_due_timers("w1", 10) == 1
+    alarm._wake_again_if_unclaimed()
+    assert woken == ["triggers"]  # Claimed (and run): nothing to wake for.
