@@ -35,7 +35,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -174,8 +177,16 @@ class SdkOrchestration:
             "input": input_text,
             "upperSchemaVersion": UPPER_SCHEMA_VERSION,
         }
+        key = _answers.key(self.name, request)
+        answer = _answers.get(key)
+        if answer is None:
+            answer = self._handle(request)
+            _answers.put(key, answer)
+        return json.loads(answer)
+
+    def _handle(self, request: dict[str, Any]) -> str:
         try:
-            answer = self.handle(json.dumps(request))
+            return self.handle(json.dumps(request))
         except Exception as error:
             # The user's code failed (the SDK's message, its state after the marker), or the SDK
             # itself could not go on (yielding something other than a task, say).
@@ -185,7 +196,6 @@ class SdkOrchestration:
             else:
                 error_text = f"{type(error).__name__}: {message}"
             raise AzureOrchestratorError(f"Orchestrator function '{self.name}' failed: {error_text}") from error
-        return json.loads(answer)
 
     # Making the calls.
 
@@ -381,6 +391,50 @@ class SdkOrchestration:
         return event
 
 
+class AnswerCache:
+    """The SDK's answers, by what they answered, in this process (at most ``budget`` bytes).
+
+    A worker replays an orchestration from its start when the episode comes to a process that
+    does not hold it live (the replay cache), and this orchestrator then asks the SDK once per
+    past round, each time with the history so far: the SDK replays the user's code over all of
+    it, so a cold replay of n rounds costs n²/2 events. The answer is a function of the request
+    (the SDK is deterministic, as the user's code must be), apart from whether events are being
+    replayed, which only the code's side effects may look at: so the key leaves those flags
+    out, and a round any replay in this process has asked about before is not asked again."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self._answers: OrderedDict[bytes, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(name: str, request: dict[str, Any]) -> bytes:
+        history = [{k: v for k, v in event.items() if k != "IsPlayed"} for event in request["history"]]
+        asked = {**request, "history": history, "isReplaying": None, "name": name}
+        return hashlib.blake2b(json.dumps(asked, sort_keys=True).encode(), digest_size=20).digest()
+
+    def get(self, key: bytes) -> str | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: bytes, answer: str) -> None:
+        if len(answer) > self.budget // 8:
+            return  # One answer may not push out most of the others.
+        with self._lock:
+            if key in self._answers:
+                return
+            self._answers[key] = answer
+            self.size += len(answer)
+            while self.size > self.budget:
+                _, dropped = self._answers.popitem(last=False)
+                self.size -= len(dropped)
+
+
+_answers = AnswerCache(budget=32 * 1024 * 1024)
 _timestamps_installed = False
 
 

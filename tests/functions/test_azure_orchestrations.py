@@ -206,3 +206,27 @@ def test_every_schema_version_of_the_sdk_s_answer_is_understood(monkeypatch, sch
     assert output_of(services.start("az_chaining", ["Bern"])) == ["Hello Bern!"]
     assert output_of(services.start("az_human_interaction", 0.1)) == "timed out"
     assert output_of(services.start("az_retry")).startswith("gave up")
+
+
+def test_a_cold_replay_asks_the_sdk_only_what_this_process_has_not_asked_before(monkeypatch):
+    """Each episode replayed from the start (no worker keeps it live): every round of the
+    replay was asked before, so the SDK is asked once per round in all, not once per round in
+    every episode."""
+    from functions.azure import orchestrator
+    from orchestrations.worker import episodes
+
+    monkeypatch.setattr(episodes.replay_cache, "remember", lambda plan: None)
+    asked = []
+    handle = orchestrator.SdkOrchestration._handle
+    monkeypatch.setattr(orchestrator.SdkOrchestration, "_handle", lambda self, r: asked.append(1) or handle(self, r))
+    cities = [f"city {number}" for number in range(10)]
+
+    monkeypatch.setattr(orchestrator, "_answers", orchestrator.AnswerCache(budget=0))
+    assert output_of(services.start("az_chaining", cities)) == [f"Hello {city}!" for city in cities]
+    without_answers = len(asked)
+    asked.clear()
+    monkeypatch.setattr(orchestrator, "_answers", orchestrator.AnswerCache(budget=1024 * 1024))
+    assert output_of(services.start("az_chaining", cities)) == [f"Hello {city}!" for city in cities]
+
+    assert len(asked) == 11  # The first round, and one after each of the ten results.
+    assert without_answers == sum(range(1, 12))  # Episode n replays n rounds.
