@@ -114,6 +114,24 @@ def az_new_uuid_and_time(context: df.DurableOrchestrationContext):
     return {"uuids": [first, context.new_uuid()], "echoed": echoed, "now": context.current_utc_datetime.isoformat()}
 
 
+@app.activity_trigger(input_name="check")
+def az_check_job(check: int) -> str:
+    return "done" if check >= 3 else "running"
+
+
+@app.orchestration_trigger(context_name="context")
+def az_monitor(context: df.DurableOrchestrationContext):
+    """Checks a job every tenth of a second until it is done (on the third check)."""
+    check = 0
+    while True:
+        check += 1
+        status = yield context.call_activity("az_check_job", check)
+        context.set_custom_status({"check": check, "status": status})
+        if status == "done":
+            return check
+        yield context.create_timer(context.current_utc_datetime + timedelta(milliseconds=100))
+
+
 # Entities.
 
 

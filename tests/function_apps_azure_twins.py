@@ -70,3 +70,15 @@ def twin_counter_user(ctx):
     ctx.signal_entity(entity, "add", 3)
     ctx.signal_entity(entity, "add", 4)
     return (yield ctx.call_entity(entity, "get"))
+
+
+@app.orchestrator
+def twin_monitor(ctx):
+    check = 0
+    while True:
+        check += 1
+        status = yield ctx.call_activity("az_check_job", check)
+        ctx.set_custom_status({"check": check, "status": status})
+        if status == "done":
+            return check
+        yield ctx.create_timer(ctx.current_utc_datetime + timedelta(milliseconds=100))

@@ -39,6 +39,7 @@ def calls_of(instance_id: str) -> list[tuple[str, str | None, str | None]]:
         ("az_parent", None, ["Hello Oslo!", "Hello Lima!", "Hello Cairo!"]),
         ("az_eternal", 0, "ended at generation 2"),
         ("az_human_interaction", 0.2, "timed out"),
+        ("az_monitor", None, 3),
     ],
 )
 def test_each_pattern_runs_through_the_sdk(name, given, expected):
@@ -116,6 +117,7 @@ def test_a_failing_orchestrator_fails_with_the_sdk_s_message_and_the_user_s_stac
         ("az_human_interaction", "twin_human_interaction", 0.2),
         ("az_eternal", "twin_eternal", 1),
         ("az_counter_user", "twin_counter_user", "equivalence"),
+        ("az_monitor", "twin_monitor", None),
     ],
 )
 def test_the_same_orchestration_written_both_ways_gives_the_same_output_and_history(azure_name, twin_name, given):
@@ -150,6 +152,7 @@ def test_every_pattern_completes_with_background_workers(workers):
             ("az_human_interaction", 0.5),
             ("az_retry", None),
             ("az_counter_user", "background"),
+            ("az_monitor", None),
         ]
     }
     approved = services.start("az_human_interaction", 3600)
@@ -169,6 +172,7 @@ def test_every_pattern_completes_with_background_workers(workers):
     assert outputs["az_human_interaction"] == "timed out"
     assert outputs["az_retry"].startswith("gave up: az_fail_always refused x")
     assert outputs["az_counter_user"] == 7
+    assert outputs["az_monitor"] == 3
     assert outputs["approved"] == "approved: in the background"
 
 

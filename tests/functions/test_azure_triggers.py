@@ -237,3 +237,32 @@ def test_an_activity_with_a_durable_client_starts_orchestrations(scratch_registr
     instance_id = scratch_registry.get(FunctionKind.ACTIVITY, "scratch_dispatch").func("order-7")
 
     assert services.get(instance_id).name == "echo_orchestrator"
+
+
+@pytest.mark.slow
+def test_the_starter_queue_and_timer_functions_run_on_background_workers(workers):
+    """In CI's second run, on PostgreSQL with Celery worker processes: the orchestration the
+    HTTP starter started, the queue message and the timer's run all happen there."""
+    from django.test import Client
+
+    from functions.services import timers as timer_services
+    from orchestrations.access.audit import Actor
+    from tests.conftest import wait_until
+    from tests.samples import COMPLETION_TIMEOUT
+
+    response = Client().post("/api/az/start/az_chaining", data=["Kyiv"], content_type="application/json")
+    queues.put_messages("az-orders", [json.dumps({"id": "background-1"})])
+    timer_services.run_now("az_yearly", actor=Actor.for_cli())
+
+    instance = services.wait_for_completion(response.json()["id"], timeout=COMPLETION_TIMEOUT)
+    assert json.loads(instance.output) == ["Hello Kyiv!"]
+    receipt = wait_until(
+        lambda: QueuedMessage.objects.filter(queue="az-receipts").first(), COMPLETION_TIMEOUT, message="the receipt"
+    )
+    assert receipt.body == "received background-1 on delivery 1"
+    run = wait_until(
+        lambda: Invocation.objects.filter(function_name="az_yearly").first(),
+        COMPLETION_TIMEOUT,
+        message="the timer's run",
+    )
+    assert run.status == "Completed"
