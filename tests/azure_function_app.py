@@ -225,3 +225,19 @@ def az_call_http(context: df.DurableOrchestrationContext):
     """POSTs to the URL of its input and returns the answer (the 202 polling is the engine's)."""
     response = yield context.call_http("POST", context.get_input(), content={"report": "azure", "seconds": 0.2})
     return response
+
+
+@app.orchestration_trigger(context_name="context")
+def az_race_with_an_older_call(context: df.DurableOrchestrationContext):
+    """The second race has a timer the first one started: a compound action lists only its new
+    children, so the host must still deliver the old one."""
+    timer = context.create_timer(context.current_utc_datetime + timedelta(milliseconds=200))
+    quick = context.call_activity("az_say_hello", "quick")
+    yield context.task_any([quick, timer])
+    late = yield context.task_any([timer, context.wait_for_external_event("never")])
+    return "the timer fired" if late == timer else "an event came"
+
+
+@app.orchestration_trigger(context_name="context")
+def az_yields_a_signal(context: df.DurableOrchestrationContext):
+    yield context.signal_entity(df.EntityId("az_counter", "yielded"), "add", 1)  # Nothing ever answers a signal.

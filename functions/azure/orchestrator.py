@@ -161,9 +161,10 @@ class SdkOrchestration:
                     context.continue_as_new(_loads(continued.get("input")))
                     return None
                 return state.get("output")
+            awaited = self._awaited(state, positions if any_new else None)
             # A failed call is reported to the SDK like any outcome: the user's code decides.
             with contextlib.suppress(Exception):
-                yield self._awaited(state, positions if any_new else None)
+                yield awaited
             self._report()
 
     # Asking the SDK.
@@ -177,7 +178,7 @@ class SdkOrchestration:
             "input": input_text,
             "upperSchemaVersion": UPPER_SCHEMA_VERSION,
         }
-        key = _answers.key(self.name, request)
+        key = _answers.key(f"{self.name}:{id(self.handle)}", request)
         answer = _answers.get(key)
         if answer is None:
             answer = self._handle(request)
@@ -271,31 +272,38 @@ class SdkOrchestration:
     # Waiting.
 
     def _awaited(self, state: dict[str, Any], positions: dict[int, int] | None) -> Task:
-        """What the SDK waits for: its last action when that is new (``positions`` maps this
-        answer's leaves to their places), else any call still open."""
+        """What to wait for: the SDK's last action when it is new (``positions`` maps this
+        answer's leaves to their places), a WhenAll of a fan-out as one ``task_all``; and any
+        other call still open besides, since a compound action lists only its new children and
+        the code may be waiting for an older one too. The round after any of them completes,
+        the SDK says what comes next."""
+        open_calls = [call for call in self.calls if not call.reported]
         actions = _top_level(state.get("actions") or [])
-        if positions is not None and actions:
-            awaited = self._as_task(actions[-1], positions)
-            if awaited is not None:
-                return awaited
-        tasks = [call.task for call in self.calls if not call.reported]
-        if not tasks:
-            raise AzureOrchestratorError(
-                f"Orchestrator function '{self.name}' waits for nothing Perdura can deliver (no call is open)"
-            )
-        return self.context.task_any(tasks)
+        covered: list[_Call] = []
+        awaited = self._as_task(actions[-1], positions, covered) if positions is not None and actions else None
+        others = [call.task for call in open_calls if not any(call is taken for taken in covered)]
+        if awaited is None:
+            if not others:
+                raise AzureOrchestratorError(
+                    f"Orchestrator function '{self.name}' waits for nothing Perdura can deliver (no call is open)"
+                )
+            return self.context.task_any(others)
+        return self.context.task_any([awaited, *others]) if others else awaited
 
-    def _as_task(self, action: dict[str, Any], positions: dict[int, int]) -> Task | None:
+    def _as_task(self, action: dict[str, Any], positions: dict[int, int], covered: list[_Call]) -> Task | None:
         kind = action.get("actionType")
         if kind in (ActionType.WHEN_ALL, ActionType.WHEN_ANY):
-            children = [self._as_task(child, positions) for child in action.get("compoundActions") or []]
+            children = [self._as_task(child, positions, covered) for child in action.get("compoundActions") or []]
             if not children or any(child is None for child in children):
                 return None
             if kind == ActionType.WHEN_ALL:
                 return self.context.task_all(children)  # type: ignore[arg-type]
             return self.context.task_any(children)  # type: ignore[arg-type]
         call = self.by_leaf.get(positions.get(id(action), -1))
-        return call.task if call is not None and not call.reported else None
+        if call is None or call.reported:
+            return None
+        covered.append(call)
+        return call.task
 
     # Reporting results to the SDK.
 

@@ -27,11 +27,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signals
-from django.core.handlers.asgi import ASGIHandler, ASGIRequest
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
 from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import Resolver404, ResolverMatch, get_resolver
+from django.urls import Resolver404, ResolverMatch, get_resolver, set_script_prefix
 from django.utils.module_loading import import_string
 
 from functions.http.urls import URL_NAME
@@ -72,7 +72,12 @@ class FunctionsFirst:
         body = await _read_body(scope, receive, settings.PERDURA_MAX_REQUEST_BYTES)
         if body is None:
             return  # The client went away; nobody is left to answer.
-        request = ASGIRequest(scope, io.BytesIO(body))
+        # As Django's handler makes its requests: a query that is not UTF-8 is answered 400.
+        request, refusal = self.django_application.create_request(scope, io.BytesIO(body))
+        if refusal is not None:
+            await self.django_application.send_response(refusal, send)
+            return
+        set_script_prefix(get_script_prefix(scope))
         request.resolver_match = match
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()

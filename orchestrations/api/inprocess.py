@@ -17,7 +17,7 @@ import importlib
 import io
 import json
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -105,6 +105,10 @@ def serve(method: str, url: str, data: Any = None) -> list[Any]:
     if not rest.startswith(_FUNCTION_MARKER):
         return [404, {"Message": "not an in-process API address"}]
     function_name, _, route = rest[len(_FUNCTION_MARKER) :].partition("/")
+    # As RejectNulMiddleware refuses it at the HTTP door: PostgreSQL can neither store nor
+    # compare text holding a NUL.
+    if "\x00" in unquote(url) or (data is not None and "\\u0000" in json.dumps(data)):
+        return [400, {"Message": "the request holds a NUL character (%00), which no field may"}]
     django_request = _request(method, parts, route, data)
     actor = Actor(f"function:{function_name}", AuditLogEntry.Source.API)
     django_request.perdura_caller = Caller(actor, None, sdk_encoding=True)  # type: ignore[attr-defined]

@@ -51,12 +51,17 @@ ITEMS_PER_PARCEL = 5
 @app.route(route="azure/orchestrators/{functionName}", methods=["POST"])
 @app.durable_client_input(client_name="client")
 async def azsample_http_start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    name = req.route_params["functionName"]
+    # Anonymous, and the client acts with the whole management API's rights: this starter
+    # starts this app's orchestrators only, not any other the deployment runs.
+    if not name.startswith("azsample_"):
+        return func.HttpResponse(f"no orchestrator of this sample is named {name!r}", status_code=404)
     try:
         payload = req.get_json()
     except ValueError:
         payload = None  # No body, or not JSON: the orchestrator starts without an input.
-    instance_id = await client.start_new(req.route_params["functionName"], client_input=payload)
-    logging.info("started %s as %s", req.route_params["functionName"], instance_id)
+    instance_id = await client.start_new(name, client_input=payload)
+    logging.info("started %s as %s", name, instance_id)
     return client.create_check_status_response(req, instance_id)
 
 
@@ -160,8 +165,12 @@ def azsample_escalate(request: dict) -> str:
 @app.route(route="azure/approvals/{instance_id}", methods=["POST"])
 @app.durable_client_input(client_name="client")
 async def azsample_http_approve(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    """Body: ``{"approved": true, "by": "ada"}``."""
-    await client.raise_event(req.route_params["instance_id"], "Approval", req.get_json())
+    """Body: ``{"approved": true, "by": "ada"}``. Only this sample's approval requests take it."""
+    instance_id = req.route_params["instance_id"]
+    status = await client.get_status(instance_id)
+    if not status or status.name != "azsample_human_interaction":
+        return func.HttpResponse(f"no approval request of this sample is {instance_id!r}", status_code=404)
+    await client.raise_event(instance_id, "Approval", req.get_json())
     return func.HttpResponse(status_code=202)
 
 

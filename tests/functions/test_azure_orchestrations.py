@@ -234,3 +234,14 @@ def test_a_cold_replay_asks_the_sdk_only_what_this_process_has_not_asked_before(
 
     assert len(asked) == 11  # The first round, and one after each of the ten results.
     assert without_answers == sum(range(1, 12))  # Episode n replays n rounds.
+
+
+def test_a_race_still_hears_from_a_call_an_earlier_race_started():
+    assert output_of(services.start("az_race_with_an_older_call")) == "the timer fired"
+
+
+def test_waiting_for_what_can_never_answer_fails_the_instance_rather_than_spinning():
+    instance = run_to_end(services.start("az_yields_a_signal"))
+
+    assert instance.runtime_status == "Failed"
+    assert "waits for nothing Perdura can deliver" in instance.failure["message"]

@@ -266,3 +266,19 @@ def test_the_starter_queue_and_timer_functions_run_on_background_workers(workers
         message="the timer's run",
     )
     assert run.status == "Completed"
+
+
+def test_the_sdk_s_client_is_refused_a_nul_as_the_http_door_refuses_it(client):
+    instance_id = services.start("az_human_interaction", 3600)
+    drain_all()
+
+    response = client.post(
+        f"/api/az/raise/{instance_id}/Approval", data=json.dumps("a\u0000b"), content_type="application/json"
+    )
+
+    # The API answered 400, which the SDK's raise_event reports in words of its own.
+    assert response.status_code == 500
+    recorder.flush()
+    assert Invocation.objects.get(function_name="az_http_raise").status == "Failed"
+    drain_all()
+    assert services.get(instance_id).runtime_status == "Running"  # No event reached it.

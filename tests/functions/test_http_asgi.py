@@ -223,3 +223,10 @@ def test_the_function_middleware_is_the_console_s_in_the_same_order():
     positions = [django_settings.MIDDLEWARE.index(path) for path in chosen]
 
     assert positions == sorted(positions)
+
+
+def test_a_query_that_is_not_utf8_is_400_as_in_django_s_handler():
+    sent, _ = serve(application, scope_for(HELLO, query=b"name=\xff"))
+
+    assert status_headers_body(sent)[0] == 400
+    assert recorder.flush() == 0

@@ -21,7 +21,7 @@ from functions.store import queues
 from functions.worker import recorder, timers
 from orchestrations import services
 from orchestrations.access.models import AuditLogEntry
-from orchestrations.models import HistoryRow
+from orchestrations.models import HistoryRow, Instance
 from orchestrations.worker.loop import drain_all
 from tests.conftest import TEST_FUNCTION_APPS, WorkerProcess
 from tests.samples import COMPLETION_TIMEOUT, output_of
@@ -127,6 +127,17 @@ def test_the_http_starter_starts_an_orchestrator_without_an_input_when_there_is_
 
     assert response.status_code == 202
     assert output_of(response.json()["id"]) == {"documents": 0, "words": 0, "longest": 0}
+
+
+def test_the_anonymous_starter_and_approval_reach_only_the_sample_s_own_orchestrations(client):
+    other = services.start("wait_for_approval")  # Another app's, waiting for an event.
+
+    assert client.post("/api/azure/orchestrators/wait_for_approval").status_code == 404
+    refused = client.post(f"/api/azure/approvals/{other}", data={"approved": True}, content_type="application/json")
+    assert refused.status_code == 404
+    drain_all()
+    assert services.get(other).runtime_status == "Running"
+    assert Instance.objects.filter(name="wait_for_approval").count() == 1  # The starter started nothing.
 
 
 # The orchestration patterns.
