@@ -135,3 +135,14 @@ def allow_live_server(live_server, settings, monkeypatch) -> str:
     settings.PERDURA_HTTP_ALLOWED_HOSTS = [entry]
     monkeypatch.setenv("PERDURA_HTTP_ALLOWED_HOSTS", entry)
     return live_server.url
+
+
+@pytest.fixture
+def empty_recorder():
+    """No invocation row left in the recorder's buffer before the test or after it: a test that
+    counts rows counts its own only. (Modules that use it: ``pytest.mark.usefixtures``.)"""
+    from functions.worker import recorder
+
+    recorder.flush()
+    yield
+    recorder.flush()

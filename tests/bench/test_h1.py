@@ -11,20 +11,12 @@ from django.test import Client
 import bench.functions  # noqa: F401  (registers the bench function app in this process)
 from bench import runner
 from functions.models import Invocation
-from functions.worker import recorder
 from tests.bench.test_runner import TINY
 
 # The server writes the rows this test counts, and this process's recorder thread writes those
 # of the requests made here through the test client, each with a connection of its own: every
 # test commits, so that all of them see the same rows, and starts and ends with none buffered.
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def empty_recorder():
-    recorder.flush()
-    yield
-    recorder.flush()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_recorder")]
 
 
 @pytest.mark.slow

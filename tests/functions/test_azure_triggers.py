@@ -22,14 +22,7 @@ from orchestrations import services
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.worker.loop import drain_all
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def empty_recorder():
-    recorder.flush()
-    yield
-    recorder.flush()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_recorder")]
 
 
 @pytest.fixture

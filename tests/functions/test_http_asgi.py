@@ -18,16 +18,9 @@ from functions.models import Invocation
 from functions.registry import registry
 from functions.worker import recorder
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_recorder")]
 
 HELLO = "/api/httptest/hello"
-
-
-@pytest.fixture(autouse=True)
-def empty_recorder():
-    recorder.flush()
-    yield
-    recorder.flush()
 
 
 class Spy:

@@ -12,14 +12,7 @@ from functions.worker import recorder
 
 # Rows are written by the recorder, whose background thread uses a connection of its own:
 # each test commits, so that every thread sees the same rows.
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def empty_recorder():
-    recorder.flush()
-    yield
-    recorder.flush()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_recorder")]
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from tests.samples import COMPLETION_TIMEOUT, output_of
 # which registers the other test apps, does not name the sample.
 register_azure_apps(azure_sample)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_recorder")]
 
 #: Its subtotal, 107.00, earns the 10% discount.
 BIG_ORDER = {
@@ -38,13 +38,6 @@ BIG_ORDER = {
     "lines": [{"sku": "tea", "qty": 2, "unit_cents": 450}, {"sku": "kettle", "qty": 1, "unit_cents": 9800}],
 }
 SMALL_ORDER = {"id": "A-2", "lines": [{"sku": "mug", "qty": 3, "unit_cents": 1200}]}
-
-
-@pytest.fixture(autouse=True)
-def flushed_invocations():
-    recorder.flush()
-    yield
-    recorder.flush()
 
 
 @pytest.fixture
