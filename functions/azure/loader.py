@@ -29,6 +29,7 @@ from asgiref.sync import async_to_sync
 from functions import bindings
 from functions.azure.orchestrator import SdkOrchestration
 from functions.registry import FunctionApp, RegistrationError
+from orchestrations.engine.serialization import loads
 
 #: Binding types read here; every other one is refused at start.
 TRIGGERS = ("httpTrigger", "timerTrigger", "queueTrigger", "orchestrationTrigger", "activityTrigger", "entityTrigger")
@@ -229,7 +230,7 @@ def _entity(handle: Callable[[str], str], name: str) -> Callable[[Any], None]:
             context.destruct_on_exit()
         elif answer.get("entityState") is not None:
             context.set_state(json.loads(answer["entityState"]))
-        value = json.loads(result["result"]) if result.get("result") is not None else None
+        value = loads(result.get("result"))
         if result.get("isError"):
             raise AzureEntityOperationError(str(value))
         context.set_result(value)

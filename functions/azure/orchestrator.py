@@ -44,8 +44,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrations.engine import EntityId, RetryOptions, Task, TaskFailedError
+from orchestrations.engine import RetryOptions, Task, TaskFailedError
 from orchestrations.engine.context import OrchestrationContext
+from orchestrations.engine.serialization import loads
 from orchestrations.engine.tasks import RetryableTask, TimerTask
 
 #: What the SDK appends to the message of an exception its handler raises, before the state.
@@ -158,7 +159,7 @@ class SdkOrchestration:
             self.known_leaves = len(leaves)
             if state.get("isDone"):
                 if continued is not None:
-                    context.continue_as_new(_loads(continued.get("input")))
+                    context.continue_as_new(loads(continued.get("input")))
                     return None
                 return state.get("output")
             awaited = self._awaited(state, positions if any_new else None)
@@ -211,14 +212,14 @@ class SdkOrchestration:
             return None  # Carried out when the SDK says it is done.
         sdk_id = self._take_id()
         if kind in (ActionType.CALL_ACTIVITY, ActionType.CALL_ACTIVITY_WITH_RETRY):
-            value = _loads(leaf.get("input"))
+            value = loads(leaf.get("input"))
             retry = _retry_options(leaf)
             if retry is None:
                 task = context.call_activity(leaf["functionName"], value)
             else:
                 task = context.call_activity_with_retry(leaf["functionName"], retry, value)
         elif kind in (ActionType.CALL_SUB_ORCHESTRATOR, ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY):
-            value = _loads(leaf.get("input"))
+            value = loads(leaf.get("input"))
             retry = _retry_options(leaf)
             if retry is None:
                 task = context.call_sub_orchestrator(leaf["functionName"], value, leaf.get("instanceId"))
@@ -230,15 +231,15 @@ class SdkOrchestration:
             fire_at = _parse_time(leaf["fireAt"])
             task = context.create_timer(fire_at)
         elif kind == ActionType.CALL_ENTITY:
-            entity = _entity_id(leaf["instanceId"])
-            task = context.call_entity(entity, leaf["operation"], _loads(leaf.get("input")))
+            # The SDK's ``@name@key`` is the form the engine takes too.
+            task = context.call_entity(leaf["instanceId"], leaf["operation"], loads(leaf.get("input")))
             request_id = f"{context.instance_id}:{sdk_id}"
             self.history.append(
                 self._event(EventType.EVENT_SENT, EventId=sdk_id, Name="op", Input=json.dumps({"id": request_id}))
             )
             return _Call(sdk_id, leaf, task, request_id)
         elif kind == ActionType.SIGNAL_ENTITY:
-            context.signal_entity(_entity_id(leaf["instanceId"]), leaf["operation"], _loads(leaf.get("input")))
+            context.signal_entity(leaf["instanceId"], leaf["operation"], loads(leaf.get("input")))
             self.history.append(self._event(EventType.EVENT_SENT, EventId=sdk_id, Name="op", Input="{}"))
             return None
         elif kind == ActionType.CALL_HTTP:
@@ -506,16 +507,6 @@ def _retry_options(action: dict[str, Any]) -> RetryOptions | None:
         first_retry_interval_in_milliseconds=int(options["firstRetryIntervalInMilliseconds"]),
         max_number_of_attempts=int(options["maxNumberOfAttempts"]),
     )
-
-
-def _entity_id(scheduler_id: str) -> EntityId:
-    """``@name@key``, the SDK's form of an entity id."""
-    _, name, key = scheduler_id.split("@", 2)
-    return EntityId(name, key)
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
 
 
 def _parse_time(text: str) -> datetime:
