@@ -26,7 +26,6 @@ from entities import services as entity_services
 from functions.bindings import HttpRequest, HttpResponse
 from functions.registry import RegisteredFunction
 from orchestrations import services
-from orchestrations.access.apikeys import KEY_SCHEME as API_KEY_SCHEME
 from orchestrations.access.audit import Actor
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.engine import EntityId
@@ -34,6 +33,7 @@ from orchestrations.services.links import (
     KEY_QUERY_PARAMETER,
     MANAGEMENT_PREFIX,
     check_status_headers,
+    function_starter_key,
     management_urls,
 )
 from orchestrations.services.paging import parse_utc
@@ -163,18 +163,16 @@ class DurableClient:
         return EntityStateResponse(True, state.state)
 
     def create_http_management_payload(self, instance_id: str) -> dict[str, str]:
-        """The management URLs without a request: relative to this server's root."""
-        return management_urls(MANAGEMENT_PREFIX, instance_id, None)
+        """The management URLs without a request: relative to this server's root, carrying the
+        instance's link key."""
+        return management_urls(MANAGEMENT_PREFIX, instance_id, function_starter_key(instance_id, None))
 
     def get_client_response_links(self, request: HttpRequest | None, instance_id: str) -> dict[str, str]:
         if request is None:
             return self.create_http_management_payload(instance_id)
         parts = urlsplit(request.url)
-        # A caller who put an API key in its URL gets links that carry it, as the built-in
-        # starter's do; any other key (a function key) opens no management route.
-        code = request.params.get(KEY_QUERY_PARAMETER) or ""
-        key_in_url = code if code.startswith(API_KEY_SCHEME) else None
-        return management_urls(f"{parts.scheme}://{parts.netloc}{MANAGEMENT_PREFIX}", instance_id, key_in_url)
+        key = function_starter_key(instance_id, request.params.get(KEY_QUERY_PARAMETER))
+        return management_urls(f"{parts.scheme}://{parts.netloc}{MANAGEMENT_PREFIX}", instance_id, key)
 
     def create_check_status_response(self, request: HttpRequest, instance_id: str) -> HttpResponse:
         """202 with the management URLs as the body and the status URL as ``Location``: the

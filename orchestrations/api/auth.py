@@ -20,7 +20,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from orchestrations.access import apikeys
+from orchestrations.access import apikeys, links
 from orchestrations.access.audit import Actor
 from orchestrations.access.roles import READ, is_read_only, role_can
 from orchestrations.api.endpoints import error_response
@@ -67,6 +67,8 @@ def requires(codename: str) -> Callable[..., Callable[..., HttpResponse]]:
                     f"an API key is required: send it in the {KEY_HEADER} header or the {KEY_QUERY_PARAMETER} "
                     "query parameter",
                 )
+            if links.is_link_key(plain_key):
+                return _through_link(request, handler, codename, plain_key, in_url, path_key is not None, kwargs)
             api_key = apikeys.authenticate(plain_key)
             if api_key is None:
                 return error_response(401, "the API key is not valid (unknown or revoked)")
@@ -79,6 +81,28 @@ def requires(codename: str) -> Callable[..., Callable[..., HttpResponse]]:
         return guarded
 
     return decorator
+
+
+def _through_link(
+    request: HttpRequest,
+    handler: Callable[..., HttpResponse],
+    codename: str,
+    plain_key: str,
+    in_url: bool,
+    sdk_encoding: bool,
+    kwargs: dict[str, Any],
+) -> HttpResponse:
+    """A request with a link key (access/links.py): only for its own instance's routes, and only
+    what such a key allows there."""
+    instance_id = kwargs.get("instance_id")
+    if not links.opens(plain_key, instance_id):
+        return error_response(401, "the link key is not valid here: it opens only the instance it was handed out for")
+    if codename not in links.LINK_PERMISSIONS:
+        return error_response(403, f"a link key may not do this ({codename}); it needs an API key")
+    if codename not in READ and is_read_only():
+        return error_response(403, f"Perdura is read-only: nobody may change anything ({codename})")
+    caller = Caller(links.actor_for(instance_id), plain_key if in_url else None, sdk_encoding)
+    return handler(request, caller, **kwargs)
 
 
 def _key_of(request: HttpRequest, path_key: str | None) -> tuple[str | None, bool]:

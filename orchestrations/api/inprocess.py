@@ -8,7 +8,8 @@ replaced by ones that send a request for that address straight to the API's view
 process: the same routes, checks, answers and audit entries as over HTTP, without a server
 to reach or a key to hand out. The caller is the function (``function:<name>`` in the audit
 log), as for Perdura's own durable client; read-only mode holds as at every door. A request
-for any other address goes to the SDK's own functions, unchanged.
+for any other address goes to the SDK's own functions, unchanged. The management links the
+client hands out carry a key that works, as on Azure (``function_starter_key``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ from orchestrations.access.audit import Actor
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.api import urls
 from orchestrations.api.auth import Caller
-from orchestrations.services.links import MANAGEMENT_PREFIX, management_urls
+from orchestrations.services.links import (
+    KEY_QUERY_PARAMETER,
+    MANAGEMENT_PREFIX,
+    function_starter_key,
+    management_urls,
+    with_key,
+)
 
 #: The client's ``rpcBaseUrl``: requests for it never leave the process.
 BASE_URL = "http://perdura.in-process/runtime/webhooks/durabletask/"
@@ -87,9 +94,23 @@ def install() -> None:
             return await request("DELETE", url)
         return await original_delete(url, *args, **kwargs)
 
+    client_class = client_module.DurableOrchestrationClient
+    original_links = client_class.get_client_response_links
+
+    def get_client_response_links(self: Any, request: Any, instance_id: str) -> dict[str, str]:
+        # On Azure the links carry the system key; here, the key the durable client of
+        # Perdura's own HTTP functions gives them (services/links.function_starter_key).
+        payload = original_links(self, request, instance_id)
+        if not (self._orchestration_bindings.rpc_base_url or "").startswith(BASE_URL):
+            return payload
+        code = request.params.get(KEY_QUERY_PARAMETER) if request is not None else None
+        key = function_starter_key(instance_id, code)
+        return {name: url if name == "id" else with_key(url, key) for name, url in payload.items()}
+
     client_module.post_async_request = post_async_request
     client_module.get_async_request = get_async_request
     client_module.delete_async_request = delete_async_request
+    client_class.get_client_response_links = get_client_response_links
     _installed = True
 
 

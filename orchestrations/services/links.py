@@ -4,7 +4,10 @@ the durable client binding of HTTP functions both answer with it."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from orchestrations.access.apikeys import KEY_SCHEME as API_KEY_SCHEME
+from orchestrations.access.links import link_key
 
 #: Where the HTTP API serves the management routes (orchestrations/api/urls.py; the OpenAPI
 #: document's PREFIX is the same path, a test checks).
@@ -42,3 +45,23 @@ def management_urls(api_base_url: str, instance_id: str, key_in_url: str | None)
 def check_status_headers(payload: dict[str, str]) -> dict[str, str]:
     """``Location`` is the status URL (the async HTTP pattern)."""
     return {"Location": payload["statusQueryGetUri"], "Retry-After": CHECK_STATUS_RETRY_AFTER}
+
+
+def function_starter_key(instance_id: str, request_code: str | None) -> str:
+    """The key in the links an HTTP function's durable client hands back: the caller's API key
+    when one came in the request's ``code``, as the HTTP API's own starter does; otherwise (an
+    anonymous starter, or a function key, which opens no management route) the instance's link
+    key (orchestrations/access/links.py), so that the links work as given, as on Azure."""
+    if request_code and request_code.startswith(API_KEY_SCHEME):
+        return request_code
+    return link_key(instance_id)
+
+
+def with_key(url: str, key: str) -> str:
+    """``url`` carrying ``key`` as its ``code``, in place of any it had."""
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    parameters = [
+        (name, value) for name, value in parse_qsl(query, keep_blank_values=True) if name != KEY_QUERY_PARAMETER
+    ]
+    parameters.append((KEY_QUERY_PARAMETER, key))
+    return urlunsplit((scheme, netloc, path, urlencode(parameters, safe="{}"), fragment))

@@ -20,6 +20,7 @@ from functions.schedules import parse_schedule
 from functions.store import queues
 from functions.worker import recorder, timers
 from orchestrations import services
+from orchestrations.access.links import link_key
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import HistoryRow, Instance
 from orchestrations.worker.loop import drain_all
@@ -106,11 +107,12 @@ def test_the_http_starter_answers_202_with_the_check_status_links(client):
     payload = response.json()
     instance_id = payload["id"]
     base = f"http://testserver/runtime/webhooks/durabletask/instances/{instance_id}"
-    assert payload["statusQueryGetUri"] == base
-    assert response["Location"] == base
-    assert payload["sendEventPostUri"].startswith(f"{base}/raiseEvent/{{eventName}}")
-    assert payload["terminatePostUri"].startswith(f"{base}/terminate")
-    assert payload["purgeHistoryDeleteUri"] == base
+    code = f"code={link_key(instance_id)}"
+    assert payload["statusQueryGetUri"] == f"{base}?{code}"
+    assert response["Location"] == f"{base}?{code}"
+    assert payload["sendEventPostUri"] == f"{base}/raiseEvent/{{eventName}}?{code}"
+    assert payload["terminatePostUri"] == f"{base}/terminate?reason={{text}}&{code}"
+    assert payload["purgeHistoryDeleteUri"] == f"{base}?{code}"
     assert output_of(instance_id) == "Invoice A-1: 96.30 (discount 10.70)"
     assert AuditLogEntry.objects.get(target_id=instance_id).actor == "function:azsample_http_start"
 
