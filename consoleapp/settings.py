@@ -17,6 +17,7 @@ from consoleapp.env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_proxy_ssl_header,
     env_secret,
     env_str,
@@ -230,6 +231,12 @@ PERDURA_QUEUE_MESSAGE_TTL_SECONDS = env_int("PERDURA_QUEUE_MESSAGE_TTL_SECONDS",
 PERDURA_INVOCATION_RETENTION_DAYS = env_float("PERDURA_INVOCATION_RETENTION_DAYS", 7.0, minimum=0.001)
 PERDURA_ENTITY_BATCH_SIZE = env_int("PERDURA_ENTITY_BATCH_SIZE", 100, minimum=1)
 PERDURA_READ_ONLY = env_bool("PERDURA_READ_ONLY", False)
+# Counting for /metrics (orchestrations/store/metrics.py); off, the counters stand still and
+# /metrics serves only what it reads from the tables.
+PERDURA_METRICS = env_bool("PERDURA_METRICS", True)
+# Addresses that may read /metrics without a key (Prometheus on the same network, say). Empty
+# by default: behind a reverse proxy every request comes from the proxy's address.
+PERDURA_METRICS_ALLOW_FROM = env_networks("PERDURA_METRICS_ALLOW_FROM")
 # Live console pages (websockets) one user may keep open in one web process.
 PERDURA_MAX_LIVE_PAGES_PER_USER = env_int("PERDURA_MAX_LIVE_PAGES_PER_USER", 30, minimum=1)
 PERDURA_WORKER_HEARTBEAT_SECONDS = env_float("PERDURA_WORKER_HEARTBEAT_SECONDS", 5.0, minimum=0.1)

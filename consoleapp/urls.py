@@ -110,6 +110,7 @@ samples = [path("samples/", include("samples.urls"))] if "samples" in settings.P
 urlpatterns = [
     *console,
     path("healthz", health.healthz, name="healthz"),
+    path("", include("orchestrations.api.metrics_urls")),
     *samples,
     # Before the API's routes, so that none of its patterns can take these paths.
     path("", include("orchestrations.api.queue_api")),

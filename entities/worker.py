@@ -27,7 +27,7 @@ from orchestrations.engine.events import EventType, HistoryEvent
 from orchestrations.engine.ids import new_instance_id
 from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance, Message, SetAsideMessage
-from orchestrations.store import notices
+from orchestrations.store import metrics, notices
 from orchestrations.store.inbox import deliver, lock_entities, lock_instances
 from orchestrations.store.leases import LeaseLostError, lease_free
 from orchestrations.store.rows import InstanceRunningError, lock_for_start, schedule_new_instance
@@ -69,6 +69,7 @@ def process_entities(worker_id: str, limit: int) -> int:
             changed.append(entity_id)
         except LeaseLostError:
             logger.warning("lost the lease on entity %s; another worker has it", entity_id)
+            metrics.inc(metrics.LEASE_EXPIRIES, "entities")
         except Exception as error:
             logger.exception("batch of entity %s failed; retrying in %ss", entity_id, RETRY_SECONDS)
             attempts = count_failure(Entity, entity_id, worker_id, error)
@@ -253,6 +254,8 @@ class EntityBatch:
             Entity.objects.filter(pk=entity_id).update(
                 **fields, next_message_at=self._next_message_at(), lease_owner=None, lease_expires_at=None
             )
+        if self.set_aside_messages:
+            metrics.inc(metrics.MESSAGES_SET_ASIDE, "entity", amount=len(self.set_aside_messages))
 
     def _start_orchestration(self, start: OrchestrationStart) -> None:
         """Start what an operation asked for (its name and id were checked when it asked), as

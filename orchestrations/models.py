@@ -318,3 +318,21 @@ class Approval(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+
+class MetricTotal(models.Model):
+    """One series of a counter or a histogram, summed over every process that ever added to it
+    (orchestrations/store/metrics.py): the figures ``/metrics`` serves. Rows only grow."""
+
+    name = models.CharField(max_length=100)
+    #: The label values, as a JSON array in the order of the metric's label names.
+    labels = models.TextField()
+    #: ``""`` for a counter; for a histogram ``sum``, ``count`` or a bucket's upper bound.
+    series = models.CharField(max_length=20)
+    value = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "labels", "series"], name="metric_total_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.labels}{self.series}: {self.value}"

@@ -38,7 +38,7 @@ from functions.store.queues import put_messages
 from functions.worker import invoke
 from orchestrations.access import audit
 from orchestrations.engine.serialization import SerializationError, dumps
-from orchestrations.store import notices
+from orchestrations.store import metrics, notices
 
 
 class RunByHandError(Exception):
@@ -156,4 +156,5 @@ def _run_activity(function: RegisteredFunction, input_text: str | None, worker: 
         record.output = outcome.result
     else:
         invoke.fail(record, outcome.failure)
+    metrics.observe_invocation(record.function_name, record.trigger, record.status, time.perf_counter() - started)
     return invoke.Invoked(record, failure=outcome.failure)

@@ -26,6 +26,7 @@ from functions.registry import RegisteredFunction
 from orchestrations.engine import FailureDetails
 from orchestrations.engine.failures import storable
 from orchestrations.engine.serialization import dumps
+from orchestrations.store import metrics
 
 #: Makes the durable client a function asked for (``@app.durable_client_input``).
 _client_factory: Callable[[RegisteredFunction], Any] | None = None
@@ -94,6 +95,7 @@ def call(
     else:
         record.status = Invocation.Status.FAILED
         fail(record, failure)
+    metrics.observe_invocation(record.function_name, trigger, record.status, time.perf_counter() - started)
     return Invoked(record, value, failure, messages)
 
 

@@ -24,6 +24,7 @@ from orchestrations.services import (
     NotAllowedError,
     OrchestrationError,
 )
+from orchestrations.store import metrics
 
 logger = logging.getLogger("perdura.api")
 
@@ -83,7 +84,7 @@ def endpoint(**handlers: Handler) -> Callable[..., HttpResponse]:
             response["Allow"] = allowed
         else:
             response = _respond(handler, request, kwargs)
-        return _logged(request, response)
+        return _logged(request, response, handler.__name__ if handler else "method_not_allowed")
 
     return view
 
@@ -91,7 +92,7 @@ def endpoint(**handlers: Handler) -> Callable[..., HttpResponse]:
 @csrf_exempt  # Else a POST to an unknown path would get the CSRF failure page, in HTML.
 def not_found(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     """Any path under the API's prefixes that no route matches."""
-    return _logged(request, error_response(404, "no API route matches this path; see docs/openapi.json"))
+    return _logged(request, error_response(404, "no API route matches this path; see docs/openapi.json"), "not_found")
 
 
 def _respond(handler: Handler, request: HttpRequest, kwargs: dict[str, Any]) -> HttpResponse:
@@ -112,13 +113,19 @@ def _respond(handler: Handler, request: HttpRequest, kwargs: dict[str, Any]) -> 
         return error_response(500, "Something went wrong while processing your request")
 
 
-def _logged(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """Log a failed request as Django would, but with any key in the path redacted; and tell
+def _logged(request: HttpRequest, response: HttpResponse, route: str) -> HttpResponse:
+    """Count the request for /metrics under ``route`` (its handler's name: bounded, unlike the
+    path). Log a failed one as Django would, but with any key in the path redacted; and tell
     Django it has been logged, so that Django does not log the path with the key in it."""
+    method = request.method if request.method in _METHODS else "other"
+    metrics.inc(metrics.API_REQUESTS, route, method, str(response.status_code))
     if 400 <= response.status_code < 500:
         logger.warning("%s %s: %s", request.method, redacted_path(request.path), response.status_code)
     response._has_been_logged = True
     return response
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def redacted_path(path: str) -> str:

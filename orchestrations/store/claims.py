@@ -14,6 +14,7 @@ from django.utils import timezone
 from functions.models import Invocation
 from functions.store.concurrency import acquire_slots
 from orchestrations.models import Instance, WorkItem
+from orchestrations.store import metrics
 from orchestrations.store.bulk import claim_rows, db_time, insert_rows
 from orchestrations.store.leases import LEASE_FREE_SQL, lease_free
 from orchestrations.store.rows import ActivityRun, execution_of
@@ -80,6 +81,8 @@ def claim_work_items(
                     status=Invocation.Status.ABANDONED, ended_at=now
                 )
             runs = start_executions(items, worker_id, now)
+        if redelivered:
+            metrics.inc(metrics.LEASE_EXPIRIES, "activities", amount=len(redelivered))
         if slots:
             for run in runs:
                 run.slot = slots.get(run.item.pk)

@@ -10,11 +10,12 @@ from datetime import datetime
 from django.utils import timezone
 
 from functions.models import Invocation
+from functions.registry import FunctionKind
 from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Approval, HistoryRow, Instance, Message, SetAsideMessage, WorkItem
-from orchestrations.store import notices
+from orchestrations.store import metrics, notices
 from orchestrations.store.bulk import insert_rows
 from orchestrations.store.inbox import lock_instances
 from orchestrations.store.wakeups import ORCHESTRATIONS, notify_on_commit
@@ -50,6 +51,7 @@ def schedule_new_instance(
     insert_rows(Message, [Message.for_event(instance_id, started)])
     notify_on_commit(ORCHESTRATIONS)
     notices.publish_on_commit(notices.INSTANCE, [instance_id])
+    metrics.inc_on_commit(metrics.ORCHESTRATIONS_STARTED, metrics.function_label(FunctionKind.ORCHESTRATOR, name))
 
 
 def new_instance_row(

@@ -24,7 +24,7 @@ from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import HistoryEvent
 from orchestrations.models import Instance, Message, WorkItem
-from orchestrations.store import notices
+from orchestrations.store import metrics, notices
 from orchestrations.store.bulk import (
     Statement,
     delete_statement,
@@ -76,8 +76,16 @@ def run_batch(batch: list[ActivityRun], worker_id: str) -> list[ActivityOutcome]
     with LeaseKeeper([run.item.pk for run in batch], worker_id, holding):
         try:
             for run in batch:
-                outcomes.append(run_activity(run.item.name, run.item.input))
+                if run.item.deliveries <= 1:
+                    # From ready to running: in a queue, or behind the batch's earlier items.
+                    waited = max(0.0, (timezone.now() - run.item.visible_at).total_seconds())
+                    metrics.observe(metrics.SCHEDULE_TO_START, waited, _activity_label(run.item.name))
+                outcome = run_activity(run.item.name, run.item.input)
+                outcomes.append(outcome)
                 run.execution.ended_at = timezone.now()
+                status = Invocation.Status.COMPLETED if outcome.failure is None else Invocation.Status.FAILED
+                seconds = (run.execution.ended_at - run.execution.started_at).total_seconds()
+                metrics.observe_invocation(run.item.name, Invocation.Trigger.ACTIVITY, status, seconds)
                 if run.slot is not None:
                     # Free for the next run at once, not when the whole batch is reported.
                     _release_slot(run, worker_id)
@@ -86,6 +94,10 @@ def run_batch(batch: list[ActivityRun], worker_id: str) -> list[ActivityOutcome]
                 if run.slot is not None:  # The batch was cut short.
                     _release_slot(run, worker_id)
     return outcomes
+
+
+def _activity_label(name: str) -> str:
+    return metrics.function_label(FunctionKind.ACTIVITY, name)
 
 
 def _release_slot(run: ActivityRun, worker_id: str) -> None:
@@ -249,7 +261,7 @@ def _carry_on(
         if done and deleted != len(done):
             raise LeaseLostError(f"{len(done) - deleted} of the finished work items are no longer {worker_id}'s")
     for plan in plans:
-        replay_cache.remember(plan)
+        plan.committed()
     notices.publish(notices.INSTANCE, [*direct, *(child.pk for plan in plans for child in plan.children)])
     return kept_runs
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -31,7 +32,7 @@ from orchestrations.engine.events import CONTROL_EVENTS, EventType
 from orchestrations.engine.executor import Replay
 from orchestrations.engine.serialization import loads
 from orchestrations.models import Approval, HistoryRow, Instance, Message, SetAsideMessage, WorkItem
-from orchestrations.store import notices
+from orchestrations.store import metrics, notices
 from orchestrations.store.bulk import (
     db_time,
     delete_statement,
@@ -149,6 +150,7 @@ def _mark_failed(instance_id: str, worker_id: str, failure: FailureDetails, why:
             SetAsideMessage.objects.bulk_create([SetAsideMessage.of(message, why, now) for message in inbox])
             Message.objects.filter(pk__in=[message.pk for message in inbox]).delete()
             Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(**ended)
+        metrics.inc(metrics.MESSAGES_SET_ASIDE, "orchestration", amount=len(inbox))
     except DatabaseError:
         logger.exception("could not set aside the messages of %s", instance_id)
         Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(**ended)
@@ -179,6 +181,7 @@ def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
         instance = instances.get(instance_id)
         if instance is None or instance.lease_owner != worker_id:
             logger.warning("lost the lease on %s; another worker has it", instance_id)
+            metrics.inc(metrics.LEASE_EXPIRIES, "orchestrations")
             continue
         plan = EpisodePlan(instance, now, replays[instance_id])
         try:
@@ -199,6 +202,7 @@ def _commit_alone(plan: EpisodePlan, worker_id: str) -> bool:
         return True
     except LeaseLostError:
         logger.warning("lost the lease on %s; another worker has it", instance_id)
+        metrics.inc(metrics.LEASE_EXPIRIES, "orchestrations")
     except Exception as error:
         logger.exception("checkpoint of %s failed; retrying in %ss", instance_id, RETRY_SECONDS)
         retry_later(instance_id, worker_id, error)
@@ -218,6 +222,10 @@ class EpisodePlan:
         #: so that its next wake-up (``next_message_at``) is known without looking again.
         self.row_locked = row_locked
         self.status = instance.status
+        #: The status before this episode (the checkpoint writes the new one into ``instance``).
+        self.status_before = instance.status
+        #: How long the orchestrator code took (replay and new steps), for /metrics.
+        self.replay_seconds: float | None = None
         self.fields: dict[str, Any] = {}
         self.consumed_ids: list[int] = []
         self.history: list[engine.HistoryEvent] = []
@@ -300,11 +308,13 @@ class EpisodePlan:
             self._finish(engine.Completion(OrchestrationStatus.FAILED, failure=FailureDetails.from_exception(error)))
             return
         new_events = [ev.orchestrator_started(self.now), *new_events]
+        started = time.perf_counter()
         if self.replay is not None:
             result = self.replay.advance(new_events)
         else:
             self.replay = Replay(orchestrator, self.instance.pk, settings.PERDURA_HTTP_POLL_SECONDS)
             result = self.replay.run(self.past_history(), new_events)
+        self.replay_seconds = time.perf_counter() - started
         completion = result.completion
         try:
             check_payload_size(result.custom_status, "the custom status")
@@ -501,6 +511,19 @@ class EpisodePlan:
         self.status = status
         self.fields["runtime_status"] = status.value
 
+    def committed(self) -> None:
+        """The episode is written: keep its replay for the next one, and count it."""
+        replay_cache.remember(self)
+        name = metrics.function_label(FunctionKind.ORCHESTRATOR, self.instance.name)
+        if self.replay_seconds is not None:
+            metrics.observe(metrics.EPISODE_SECONDS, self.replay_seconds, name)
+        if self.status.is_terminal and not self.status_before.is_terminal:
+            metrics.inc(metrics.ORCHESTRATIONS_FINISHED, name, str(self.status))
+        if self.set_aside_messages:
+            metrics.inc(metrics.MESSAGES_SET_ASIDE, "orchestration", amount=len(self.set_aside_messages))
+        for child in self.children:
+            metrics.inc(metrics.ORCHESTRATIONS_STARTED, metrics.function_label(FunctionKind.ORCHESTRATOR, child.name))
+
     # Writing it all.
 
     # What the batch checkpoint reads.
@@ -550,4 +573,4 @@ def commit_episodes(plans: list[EpisodePlan], worker_id: str) -> None:
         if consumed and deleted != [len(consumed)]:
             raise LeaseLostError(", ".join(ids))  # Another worker took some of the messages.
     for plan in plans:
-        replay_cache.remember(plan)
+        plan.committed()

@@ -14,6 +14,7 @@ from django.db.models import F, Model
 from django.utils import timezone
 
 from orchestrations.engine.failures import qualified_type_name, storable
+from orchestrations.store import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def count_failure(model: type[Model], key: str, worker_id: str, error: BaseExcep
     count the failure if it is the work's own (not TRANSIENT_ERRORS). Returns the count, 0 for
     a failure not counted."""
     counted = not isinstance(error, TRANSIENT_ERRORS)
+    metrics.inc(metrics.CHECKPOINT_RETRIES, model._meta.model_name)
     fields: dict[str, Any] = {"lease_expires_at": timezone.now() + timedelta(seconds=RETRY_SECONDS)}
     if counted:
         fields |= {"failed_attempts": F("failed_attempts") + 1, "last_error": describe_error(error)}

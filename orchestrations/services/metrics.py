@@ -1,0 +1,225 @@
+"""What ``/metrics`` serves, in Prometheus's text format (prometheus-client writes it).
+
+Two sources, both the whole deployment's, so one scrape of any web server sees everything:
+
+- counters and histograms that every process adds to the database about once a second
+  (orchestrations/store/metrics.py);
+- gauges read from the tables at scrape time: instances by orchestrator and status, each
+  queue's backlog and the age of its oldest ready item (what an autoscaler scales on),
+  timers due and how late, live workers, their slots and the busy ones, set-aside messages.
+
+Every query is an aggregate over an index, and label values are bounded: orchestrator names
+the registry does not know are counted under ``other``, trigger queues are the ones a
+registered function reads (others under ``other``), and no label holds an instance id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+
+from entities.models import Entity
+from functions.models import QueuedMessage, TimerSchedule
+from functions.registry import FunctionKind, registry
+from functions.store.queues import is_poison_queue
+from orchestrations.engine.events import EventType
+from orchestrations.engine.status import OrchestrationStatus
+from orchestrations.models import Instance, Message, SetAsideMessage, WorkerHeartbeat, WorkItem
+from orchestrations.store import metrics as store
+from orchestrations.store.metrics import BUCKETS, OTHER
+
+#: prometheus-client's content type for the text format.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def exposition() -> bytes:
+    """The text a scrape gets. This process's own counts are written first, so that they show."""
+    store.flush()
+    collectors = CollectorRegistry(auto_describe=False)
+    collectors.register(_Collector())
+    return generate_latest(collectors)
+
+
+class _Collector:
+    def collect(self) -> Iterator[Metric]:
+        now = timezone.now()
+        yield from _totals()
+        yield from _instances()
+        yield from _queues(now)
+        yield from _timers(now)
+        yield from _workers(now)
+        set_aside = GaugeMetricFamily(
+            "perdura_set_aside_messages", "Messages set aside unprocessed, kept for people to look at."
+        )
+        set_aside.add_metric([], SetAsideMessage.objects.count())
+        yield set_aside
+
+
+def _totals() -> Iterator[Metric]:
+    rows: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for row in store.totals():
+        rows[row.name][row.labels][row.series] = row.value
+    for metric in store.METRICS:
+        series = rows.get(metric.name, {})
+        if metric.histogram:
+            family = HistogramMetricFamily(metric.name, metric.help, labels=metric.labels)
+            for labels, values in series.items():
+                family.add_metric(json.loads(labels), _cumulative(values), values.get("sum", 0.0))
+        else:
+            # The family's name leaves out _total: prometheus-client adds it.
+            family = CounterMetricFamily(metric.name.removesuffix("_total"), metric.help, labels=metric.labels)
+            for labels, values in series.items():
+                family.add_metric(json.loads(labels), values.get("", 0.0))
+        yield family
+
+
+def _cumulative(values: dict[str, float]) -> list[tuple[str, float]]:
+    buckets, running = [], 0.0
+    for bound in (*(repr(b) for b in BUCKETS), "+Inf"):
+        running += values.get(bound, 0.0)
+        buckets.append((bound, running))
+    return buckets
+
+
+def _instances() -> Iterator[Metric]:
+    known = set(registry.names(FunctionKind.ORCHESTRATOR))
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    grouped = Instance.objects.order_by().values_list("name", "runtime_status").annotate(count=Count("pk"))
+    for name, status, count in grouped:
+        counts[(name if name in known else OTHER, status)] += count
+    family = GaugeMetricFamily(
+        "perdura_orchestrations",
+        "Orchestration instances by orchestrator and status.",
+        labels=["orchestrator", "status"],
+    )
+    for name in sorted(known):
+        for status in OrchestrationStatus:
+            family.add_metric([name, str(status)], counts.pop((name, str(status)), 0))
+    for (name, status), count in sorted(counts.items()):
+        family.add_metric([name, status], count)
+    yield family
+
+
+def _queues(now: datetime) -> Iterator[Metric]:
+    """Backlog per queue: ready now, its oldest item's wait, taken by a worker, due later."""
+    ready = GaugeMetricFamily(
+        "perdura_queue_ready", "Items ready to run and not taken by a worker.", labels=["queue", "kind"]
+    )
+    oldest = GaugeMetricFamily(
+        "perdura_queue_oldest_ready_age_seconds",
+        "How long the oldest ready item has been waiting (0 when none is).",
+        labels=["queue", "kind"],
+    )
+    taken = GaugeMetricFamily(
+        "perdura_queue_in_progress",
+        "Items a worker holds now: the busy slots (for trigger queues, messages dequeued and not yet back).",
+        labels=["queue", "kind"],
+    )
+    later = GaugeMetricFamily(
+        "perdura_queue_scheduled", "Items due later (timers, retries, visibility timeouts).", labels=["queue", "kind"]
+    )
+    leased = Q(lease_expires_at__gt=now)
+    for queue, model, field in (
+        ("orchestrations", Instance, "next_message_at"),
+        ("activities", WorkItem, "visible_at"),
+        ("entities", Entity, "next_message_at"),
+    ):
+        rows = model.objects.order_by()
+        figures = rows.aggregate(
+            ready=Count("pk", filter=Q(**{f"{field}__lte": now}) & ~leased),
+            oldest=Min(field, filter=Q(**{f"{field}__lte": now}) & ~leased),
+            taken=Count("pk", filter=leased),
+            later=Count("pk", filter=Q(**{f"{field}__gt": now})),
+        )
+        labels = [queue, "engine"]
+        ready.add_metric(labels, figures["ready"])
+        oldest.add_metric(labels, _age(now, figures["oldest"]))
+        taken.add_metric(labels, figures["taken"])
+        later.add_metric(labels, figures["later"])
+    read = {trigger.queue_name for trigger in _queue_triggers()}
+    trigger_figures: dict[str, list] = defaultdict(lambda: [0, None, 0, 0])
+    grouped = (
+        QueuedMessage.objects.filter(expires_at__gt=now)
+        .order_by()
+        .values("queue")
+        .annotate(
+            ready=Count("pk", filter=Q(visible_at__lte=now)),
+            oldest=Min("inserted_at", filter=Q(visible_at__lte=now)),
+            # A claimed message is invisible until its visibility timeout: taken, with a count.
+            taken=Count("pk", filter=Q(visible_at__gt=now, dequeue_count__gt=0)),
+            later=Count("pk", filter=Q(visible_at__gt=now, dequeue_count=0)),
+        )
+    )
+    for row in grouped:
+        queue = row["queue"]
+        name = queue if queue in read or (is_poison_queue(queue) and queue.removesuffix("-poison") in read) else OTHER
+        figures = trigger_figures[name]
+        figures[0] += row["ready"]
+        if row["oldest"] is not None and (figures[1] is None or row["oldest"] < figures[1]):
+            figures[1] = row["oldest"]
+        figures[2] += row["taken"]
+        figures[3] += row["later"]
+    for name in sorted(read):
+        trigger_figures.setdefault(name, [0, None, 0, 0])
+    for name, (count, first, held, due_later) in sorted(trigger_figures.items()):
+        labels = [name, "trigger"]
+        ready.add_metric(labels, count)
+        oldest.add_metric(labels, _age(now, first))
+        taken.add_metric(labels, held)
+        later.add_metric(labels, due_later)
+    yield from (ready, oldest, taken, later)
+
+
+def _queue_triggers() -> list:
+    return [function.trigger for function in registry.functions(FunctionKind.QUEUE)]
+
+
+def _timers(now: datetime) -> Iterator[Metric]:
+    due = GaugeMetricFamily(
+        "perdura_timers_due", "Timers whose time has come and that have not fired yet.", labels=["kind"]
+    )
+    late = GaugeMetricFamily(
+        "perdura_timers_lateness_seconds",
+        "How late the most overdue of those timers is (0 when none is).",
+        labels=["kind"],
+    )
+    durable = Message.objects.order_by().filter(event_type=EventType.TIMER_FIRED, visible_at__lte=now)
+    figures = durable.aggregate(count=Count("pk"), first=Min("visible_at"))
+    due.add_metric(["durable"], figures["count"])
+    late.add_metric(["durable"], _age(now, figures["first"]))
+    schedules = TimerSchedule.objects.order_by().filter(is_paused=False, next_due__lte=now)
+    figures = schedules.aggregate(count=Count("pk"), first=Min("next_due"))
+    due.add_metric(["trigger"], figures["count"])
+    late.add_metric(["trigger"], _age(now, figures["first"]))
+    yield from (due, late)
+
+
+def _workers(now: datetime) -> Iterator[Metric]:
+    alive = WorkerHeartbeat.objects.filter(last_seen__gte=WorkerHeartbeat.alive_since(now))
+    workers = GaugeMetricFamily("perdura_workers", "Worker processes alive (heartbeat seen).", labels=["mode"])
+    slots = GaugeMetricFamily(
+        "perdura_worker_slots", "Work the live workers can run at once, per queue.", labels=["queue"]
+    )
+    by_mode: dict[str, int] = defaultdict(int)
+    by_queue: dict[str, int] = defaultdict(int)
+    for mode, queues in alive.values_list("mode", "queues"):
+        by_mode[mode] += 1
+        for queue, count in (queues or {}).items():
+            if isinstance(count, int):
+                by_queue[str(queue)] += count
+    for mode, count in sorted(by_mode.items()):
+        workers.add_metric([mode], count)
+    for queue, count in sorted(by_queue.items()):
+        slots.add_metric([queue], count)
+    yield from (workers, slots)
+
+
+def _age(now: datetime, since: datetime | None) -> float:
+    return max(0.0, (now - since).total_seconds()) if since is not None else 0.0
