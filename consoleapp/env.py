@@ -83,6 +83,30 @@ def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Netwo
     return tuple(networks)
 
 
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(d|h|m|s)?$")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def env_retention(name: str, default: str, statuses: tuple[str, ...]) -> dict[str, float]:
+    """Status -> seconds, from ``Completed=30d,Failed=90d`` (units d, h, m, s; days without
+    one). ``off`` or an empty value: nothing."""
+    raw = os.environ.get(name, default).strip()
+    if raw.lower() in ("", "off", "none"):
+        return {}
+    rules = {}
+    for item in raw.split(","):
+        status, _, age = item.partition("=")
+        status, age = status.strip(), age.strip().lower()
+        matched = _DURATION.match(age)
+        if status not in statuses or not matched or float(matched.group(1)) <= 0:
+            raise ImproperlyConfigured(
+                f"{name} must read like Completed=30d,Failed=90d (statuses: {', '.join(statuses)}; "
+                f"ages in d, h, m or s, above 0); got {item.strip()!r}"
+            )
+        rules[status] = float(matched.group(1)) * _UNIT_SECONDS[matched.group(2) or "d"]
+    return rules
+
+
 def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     value = os.environ.get(name, default).strip().lower()
     if value not in choices:

@@ -19,6 +19,7 @@ from consoleapp.env import (
     env_list,
     env_networks,
     env_proxy_ssl_header,
+    env_retention,
     env_secret,
     env_str,
     make_private,
@@ -228,6 +229,15 @@ PERDURA_TASK_HUB = env_str("PERDURA_TASK_HUB", "perdura")
 PERDURA_QUEUE_VISIBILITY_SECONDS = env_float("PERDURA_QUEUE_VISIBILITY_SECONDS", 30.0, minimum=0.1)
 PERDURA_QUEUE_MAX_DEQUEUE_COUNT = env_int("PERDURA_QUEUE_MAX_DEQUEUE_COUNT", 5, minimum=1)
 PERDURA_QUEUE_MESSAGE_TTL_SECONDS = env_int("PERDURA_QUEUE_MESSAGE_TTL_SECONDS", 7 * 24 * 3600, minimum=1)
+# Finished instances go, with everything stored for them, this long after they finished, by
+# status (orchestrations/store/retention.py). Off in the embedded mode unless set.
+PERDURA_RETENTION = env_retention(
+    "PERDURA_RETENTION",
+    "off" if PERDURA_WORKERS == "inprocess" else "Completed=30d,Failed=90d,Terminated=30d,Canceled=30d",
+    ("Completed", "Failed", "Terminated", "Canceled"),
+)
+# The audit log's entries go after this many days (0: kept for ever).
+PERDURA_AUDIT_RETENTION_DAYS = env_float("PERDURA_AUDIT_RETENTION_DAYS", 365.0, minimum=0)
 PERDURA_INVOCATION_RETENTION_DAYS = env_float("PERDURA_INVOCATION_RETENTION_DAYS", 7.0, minimum=0.001)
 PERDURA_ENTITY_BATCH_SIZE = env_int("PERDURA_ENTITY_BATCH_SIZE", 100, minimum=1)
 PERDURA_READ_ONLY = env_bool("PERDURA_READ_ONLY", False)

@@ -55,6 +55,8 @@ class WorkerProcess:
             "DATABASE_URL": database_url(),
             "PERDURA_FUNCTION_APPS": TEST_FUNCTION_APPS,
             "PERDURA_POLL_SECONDS": "0.2",
+            # Tests seed finished instances of any age; only retention's own tests purge them.
+            "PERDURA_RETENTION": "off",
             **(extra_env or {}),
         }
         self.args = args

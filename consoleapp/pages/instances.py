@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
@@ -42,6 +43,22 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     return render(request, "orchestrations/list.html", context)
 
 
+def retention_rules() -> list[tuple[str, str]]:
+    """PERDURA_RETENTION as people read it: (status, "30 days")."""
+    return [(status, _age(seconds)) for status, seconds in settings.PERDURA_RETENTION.items()]
+
+
+def _age(seconds: float) -> str:
+    """In the largest unit that counts it whole: 2592000 -> "30 days", 5400 -> "90 minutes"."""
+    unit, size = next(
+        (unit, size)
+        for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+        if size == 1 or seconds % size == 0
+    )
+    count = seconds / size
+    return f"{count:g} {unit}{'' if count == 1 else 's'}"
+
+
 def list_context(query: QueryDict) -> dict:
     instance_filter, errors = InstanceFilter.from_query(query)
     after, before = query.get("after") or None, query.get("before") or None
@@ -54,6 +71,7 @@ def list_context(query: QueryDict) -> dict:
     filter_params = instance_filter.to_query()
     paging = [("after", after)] if after else [("before", before)] if before else []
     return {
+        "retention": retention_rules(),
         "filter": instance_filter,
         "errors": errors,
         "instances": page.instances,

@@ -184,3 +184,17 @@ def test_bulk_controls_are_for_admins_only(viewer, admin):
 
     assert 'id="bulk-form"' not in viewer.get(URL).content.decode()
     assert 'id="bulk-form"' in admin.get(URL).content.decode()
+
+
+def test_the_list_says_what_retention_purges_and_when(viewer, settings):
+    settings.PERDURA_RETENTION = {"Completed": 30 * 86400, "Failed": 36 * 3600, "Terminated": 90 * 60}
+
+    page = viewer.get(URL).content.decode()
+
+    assert "purged, with their history, after: Completed 30 days, Failed 36 hours, Terminated 90 minutes" in page
+
+
+def test_the_list_says_when_retention_is_off(viewer, settings):
+    settings.PERDURA_RETENTION = {}
+
+    assert "retention is off" in viewer.get(URL).content.decode()

@@ -1,0 +1,174 @@
+"""Retention: finished instances go by themselves, ``PERDURA_RETENTION`` after they finished
+(by status), with everything stored for them: history, inbox and set-aside messages, activity
+work, approvals and their activities' invocations. The audit log's entries go after
+``PERDURA_AUDIT_RETENTION_DAYS``.
+
+The sweeper of every worker process calls ``prune`` on each pass. Each batch is one short
+transaction over at most ``BATCH_SIZE`` instances, picked oldest first through the
+``completed_at`` index and locked with ``SKIP LOCKED`` on PostgreSQL, so sweepers of several
+processes share the work instead of queueing behind each other, and no statement holds
+locks for long; a backlog (a first start on a year of history) drains over many passes while
+the workers go on with their work.
+
+The rule for sub-orchestrations: a parent goes only with its sub-orchestrations (and theirs),
+in one transaction. If any of them is still running or within its own retention, the parent
+stays too, until that one is past it. So retention never leaves a sub-orchestration whose
+parent's record is gone. A sub-orchestration past its own retention may go before its parent
+does: the parent's history still holds what it was called with and what it answered.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from functions.models import Invocation
+from orchestrations.access.models import AuditLogEntry
+from orchestrations.models import Instance
+from orchestrations.store import notices
+from orchestrations.store.rows import delete_instances
+
+#: Instances looked at, and at most purged, per transaction.
+BATCH_SIZE = 500
+#: Transactions per call: at most BATCH_SIZE * MAX_BATCHES instances go per sweep.
+MAX_BATCHES = 4
+#: Levels of sub-orchestrations followed below a candidate; a deeper tree is kept whole.
+MAX_DEPTH = 8
+
+
+#: Seconds between two looks for work past retention, in one process, while there is no backlog.
+SECONDS_BETWEEN_PASSES = 10.0
+_next_pass = 0.0
+
+
+def prune_when_due() -> int:
+    """``prune``, from the sweeper: every SECONDS_BETWEEN_PASSES, or at once while a backlog lasts."""
+    global _next_pass
+    if time.monotonic() < _next_pass:
+        return 0
+    purged = prune()
+    _next_pass = time.monotonic() + (0 if _resume_after is not None else SECONDS_BETWEEN_PASSES)
+    return purged
+
+
+def expired(now: datetime, rules: dict[str, float] | None = None) -> Q:
+    """The instances past retention at ``now``."""
+    rules = settings.PERDURA_RETENTION if rules is None else rules
+    condition = Q(pk__in=[])
+    for status, seconds in rules.items():
+        condition |= Q(runtime_status=status, completed_at__lt=now - timedelta(seconds=seconds))
+    return condition
+
+
+def prune(now: datetime | None = None, *, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
+    """Purge instances past retention, and audit entries past theirs; how many instances went.
+    Candidates are read oldest first, a batch at a time, on from where the last call of this
+    process stopped: instances kept for their sub-orchestrations do not hold the rest back."""
+    global _resume_after
+    now = now or timezone.now()
+    prune_audit_log(now)
+    if not settings.PERDURA_RETENTION:
+        return 0
+    purged = 0
+    for _ in range(max_batches):
+        count, last = _purge_batch(now, batch_size, _resume_after)
+        purged += count
+        _resume_after = last
+        if last is None:  # The end of the candidates: the next call starts from the oldest.
+            break
+    return purged
+
+
+#: (completed_at, instance_id) of the last candidate looked at, or None to start from the oldest.
+_resume_after: tuple[datetime, str] | None = None
+
+
+def _purge_batch(
+    now: datetime, batch_size: int, after: tuple[datetime, str] | None
+) -> tuple[int, tuple[datetime, str] | None]:
+    """One transaction: the next candidates, less the trees that must stay; (purged, where to
+    go on from, None at the end)."""
+    past = expired(now)
+    with transaction.atomic():
+        candidates = Instance.objects.filter(past).order_by("completed_at", "instance_id")
+        if after is not None:
+            completed_at, instance_id = after
+            candidates = candidates.filter(
+                Q(completed_at__gt=completed_at) | Q(completed_at=completed_at, instance_id__gt=instance_id)
+            )
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        rows = list(candidates.values_list("instance_id", "completed_at")[:batch_size])
+        if not rows:
+            return 0, None
+        doomed = _with_sub_orchestrations([instance_id for instance_id, _ in rows], past)
+        if doomed:
+            Invocation.objects.filter(instance_id__in=doomed).delete()
+            delete_instances(doomed)
+            notices.publish_on_commit(notices.INSTANCE, doomed)
+    last_id, last_completed = rows[-1]
+    return len(doomed), ((last_completed, last_id) if len(rows) == batch_size else None)
+
+
+def _with_sub_orchestrations(ids: list[str], past: Q) -> list[str]:
+    """``ids`` with their sub-orchestrations, down the tree, less every tree in which some
+    instance is not past retention, or is being changed right now (that tree stays whole)."""
+    group = {instance_id: instance_id for instance_id in ids}
+
+    def root(instance_id: str) -> str:
+        while group[instance_id] != instance_id:
+            group[instance_id] = group[group[instance_id]]
+            instance_id = group[instance_id]
+        return instance_id
+
+    staying: set[str] = set()
+    frontier = ids
+    for _ in range(MAX_DEPTH):
+        children = list(
+            Instance.objects.filter(parent_instance_id__in=frontier).values_list("instance_id", "parent_instance_id")
+        )
+        if not children:
+            frontier = []
+            break
+        eligible_rows = Instance.objects.filter(past, instance_id__in=[child for child, _ in children])
+        if connection.features.has_select_for_update_skip_locked:
+            eligible_rows = eligible_rows.select_for_update(skip_locked=True)
+        eligible = set(eligible_rows.values_list("instance_id", flat=True))
+        frontier = []
+        for child, parent in children:
+            explored = child in group
+            group.setdefault(child, child)
+            group[root(child)] = root(parent)  # One tree: they go together or stay together.
+            if child not in eligible:
+                staying.add(child)
+            elif not explored:
+                frontier.append(child)
+    staying.update(frontier)  # Deeper than MAX_DEPTH: what is left unexplored stays, with its tree.
+    staying_trees = {root(instance_id) for instance_id in staying}
+    return [instance_id for instance_id in group if root(instance_id) not in staying_trees]
+
+
+def prune_audit_log(now: datetime, *, batch_size: int = 1000, max_batches: int = 5) -> int:
+    days = settings.PERDURA_AUDIT_RETENTION_DAYS
+    if not days:
+        return 0
+    cutoff = now - timedelta(days=days)
+    deleted = 0
+    for _ in range(max_batches):
+        ids = list(
+            AuditLogEntry.objects.filter(created_at__lt=cutoff)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        count, _ = AuditLogEntry.objects.filter(pk__in=ids).delete()
+        deleted += count
+        if len(ids) < batch_size:
+            break
+    return deleted
