@@ -318,3 +318,21 @@ def test_with_metrics_off_nothing_is_counted(settings):
     store.observe(store.EPISODE_SECONDS, 0.1, "echo_orchestrator")
 
     assert store.flush() == 0
+
+
+def test_the_grafana_dashboard_draws_only_metrics_that_are_served(client):
+    import json
+    import re
+    from pathlib import Path
+
+    _, key = apikeys.create("prometheus", "viewer")
+    text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {key}").content.decode()
+    suffixes = {"histogram": ("_bucket", "_count", "_sum"), "counter": ("_total",), "gauge": ("",)}
+    served = {
+        family.name + suffix for family in text_string_to_metric_families(text) for suffix in suffixes[family.type]
+    }
+    dashboard = json.loads((Path(__file__).parents[2] / "docs" / "grafana-dashboard.json").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+    used = {name for expr in expressions for name in re.findall(r"\b(perdura_[a-z_]+)", expr)}
+    assert used and used <= served, used - served
