@@ -27,7 +27,7 @@ from orchestrations.engine.events import EventType, HistoryEvent
 from orchestrations.engine.ids import new_instance_id
 from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Instance, Message, SetAsideMessage
-from orchestrations.store import metrics, notices
+from orchestrations.store import metrics, notices, tracing
 from orchestrations.store.inbox import deliver, lock_entities, lock_instances
 from orchestrations.store.leases import LeaseLostError, lease_free
 from orchestrations.store.rows import InstanceRunningError, lock_for_start, schedule_new_instance
@@ -185,17 +185,27 @@ class EntityBatch:
 
     def _run_operation(self, message: Message, event: HistoryEvent) -> None:
         self.operations_run += 1
+        trace_parent = None  # The operation's span, for the signals it sends.
         if self.function is None:
             result, failure, signals, starts = None, FailureDetails.from_exception(self.missing_function), [], []
         else:
-            outcome = run_operation(self.function, self.entity_id, event.name, event.data, self.state)
+            attributes = {tracing.INSTANCE_ID: str(self.entity_id), tracing.FUNCTION: self.entity_id.name}
+            name = f"entity {self.entity_id.name}.{event.name}"
+            with tracing.span(name, message.event.get("trace_parent"), attributes=attributes) as span:
+                outcome = run_operation(self.function, self.entity_id, event.name, event.data, self.state)
+                if span is not None:
+                    span.set_attribute(tracing.STATUS, "Completed" if outcome.failure is None else "Failed")
+                    trace_parent = tracing.current_parent()
             self.state = outcome.state
             result, failure, signals, starts = outcome.result, outcome.failure, outcome.signals, outcome.orchestrations
         sender = str(self.entity_id)
         for signal in signals:
             signalled = ev.entity_operation_signaled(self.now, -1, signal.entity_id, signal.operation, signal.input)
             visible_at = max(signal.scheduled_time or self.now, self.now)
-            self.outgoing.append(Message.for_event(signal.entity_id, signalled, visible_at=visible_at, sender=sender))
+            sent = Message.for_event(signal.entity_id, signalled, visible_at=visible_at, sender=sender)
+            if trace_parent:
+                sent.event["trace_parent"] = trace_parent
+            self.outgoing.append(sent)
         self.orchestrations += starts
         if event.event_type == EventType.ENTITY_OPERATION_CALLED and message.sender:
             if failure is None:

@@ -61,6 +61,8 @@ class Instance(Claimable):
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     history_length = models.IntegerField(default=0)
+    #: The span that started the instance, as a W3C traceparent, when tracing (store/tracing.py).
+    trace_parent = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "instance_id"]
@@ -227,6 +229,8 @@ class WorkItem(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     deliveries = models.IntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    #: The episode that scheduled the call, as a W3C traceparent, when tracing.
+    trace_parent = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -40,6 +40,17 @@ def wait_for_approval(ctx):
     return (yield ctx.wait_for_external_event("approval"))
 
 
+@app.orchestrator
+def three_steps_and_a_child(ctx):
+    """Three activities, an entity call, then a sub-orchestration (which calls one more
+    activity): the tree the tracing tests follow."""
+    steps = []
+    for step in range(3):
+        steps.append((yield ctx.call_activity("echo", step)))
+    yield ctx.call_entity("@journal@traced", "append", len(steps))
+    return (yield ctx.call_sub_orchestrator("echo_orchestrator", steps))
+
+
 # Used by the storage, services and worker tests (tests/orchestrations).
 
 

@@ -26,7 +26,7 @@ from functions.registry import RegisteredFunction
 from orchestrations.engine import FailureDetails
 from orchestrations.engine.failures import storable
 from orchestrations.engine.serialization import dumps
-from orchestrations.store import metrics
+from orchestrations.store import metrics, tracing
 
 #: Makes the durable client a function asked for (``@app.durable_client_input``).
 _client_factory: Callable[[RegisteredFunction], Any] | None = None
@@ -76,7 +76,27 @@ def call(
     invocation_id: str | None = None,
 ) -> Invoked:
     """Run ``function`` with ``trigger_value`` bound to its trigger's parameter. Never raises
-    for what the function does: its failure is in the result."""
+    for what the function does: its failure is in the result. In a span of its own when tracing:
+    an HTTP function's under the caller's traceparent, if it sent one."""
+    headers = getattr(trigger_value, "headers", None) if trigger == Invocation.Trigger.HTTP else None
+    attributes = {tracing.FUNCTION: function.name, "perdura.trigger": trigger}
+    with tracing.span(
+        f"function {function.name}", headers=headers, server=headers is not None, attributes=attributes
+    ) as span:
+        invoked = _call(function, trigger_value, trigger, worker, input_text, invocation_id)
+        if span is not None:
+            span.set_attribute(tracing.STATUS, invoked.invocation.status)
+    return invoked
+
+
+def _call(
+    function: RegisteredFunction,
+    trigger_value: Any,
+    trigger: str,
+    worker: str,
+    input_text: str | None,
+    invocation_id: str | None,
+) -> Invoked:
     record = start_record(function.name, trigger, worker=worker, input_text=input_text, invocation_id=invocation_id)
     started = time.perf_counter()
     outputs: dict[str, Out[Any]] = {}

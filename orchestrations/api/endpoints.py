@@ -24,7 +24,7 @@ from orchestrations.services import (
     NotAllowedError,
     OrchestrationError,
 )
-from orchestrations.store import metrics
+from orchestrations.store import metrics, tracing
 
 logger = logging.getLogger("perdura.api")
 
@@ -83,7 +83,12 @@ def endpoint(**handlers: Handler) -> Callable[..., HttpResponse]:
             response = error_response(405, f"{request.method} is not allowed here; use {allowed}")
             response["Allow"] = allowed
         else:
-            response = _respond(handler, request, kwargs)
+            # A server span, under the caller's traceparent if it sent one: an instance started
+            # here carries it on (store/tracing.py).
+            with tracing.span(f"{request.method} {handler.__name__}", headers=request.headers, server=True) as span:
+                response = _respond(handler, request, kwargs)
+                if span is not None:
+                    span.set_attribute("http.response.status_code", response.status_code)
         return _logged(request, response, handler.__name__ if handler else "method_not_allowed")
 
     return view

@@ -238,8 +238,13 @@ def _forget_in_child() -> None:
 
 
 def _flush_at_exit() -> None:
-    with contextlib.suppress(Exception):  # The database may be gone by now (a test run's, say).
-        flush()
+    """The last counts, quietly: at exit the database (a test run's, say) and even the log
+    stream may be gone."""
+    with _lock:
+        taken = dict(_pending)
+    if taken:
+        with contextlib.suppress(Exception):
+            _write(sorted(taken.items()))
 
 
 os.register_at_fork(after_in_child=_forget_in_child)

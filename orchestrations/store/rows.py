@@ -15,7 +15,7 @@ from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.status import TERMINAL_STATUSES
 from orchestrations.models import Approval, HistoryRow, Instance, Message, SetAsideMessage, WorkItem
-from orchestrations.store import metrics, notices
+from orchestrations.store import metrics, notices, tracing
 from orchestrations.store.bulk import insert_rows
 from orchestrations.store.inbox import lock_instances
 from orchestrations.store.wakeups import ORCHESTRATIONS, notify_on_commit
@@ -41,8 +41,11 @@ def schedule_new_instance(
 ) -> None:
     """Write a new Pending instance and the ExecutionStarted message that starts it, in the
     caller's transaction, which has locked the id with ``lock_for_start`` (``replacing`` the
-    finished instance it found there)."""
-    row = new_instance_row(instance_id, name, payload, version=version)
+    finished instance it found there). When tracing, the start is a span (under the request's,
+    if any) and the instance's episodes are its children."""
+    attributes = {tracing.INSTANCE_ID: instance_id, tracing.FUNCTION: name}
+    with tracing.span(f"start_orchestration {name}", attributes=attributes):
+        row = new_instance_row(instance_id, name, payload, version=version)
     started = ev.execution_started(row.created_at, name, payload, version=version or None)
     # A new row, locked (or new) in this transaction: its first message needs none of
     # deliver()'s checks, and its wake-up is written with it.
@@ -77,6 +80,7 @@ def new_instance_row(
         parent_task_id=parent_task_id,
         created_at=now,
         updated_at=now,
+        trace_parent=tracing.current_parent(),
     )
 
 

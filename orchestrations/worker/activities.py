@@ -24,7 +24,7 @@ from orchestrations.engine import OrchestrationStatus
 from orchestrations.engine import events as ev
 from orchestrations.engine.events import HistoryEvent
 from orchestrations.models import Instance, Message, WorkItem
-from orchestrations.store import metrics, notices
+from orchestrations.store import metrics, notices, tracing
 from orchestrations.store.bulk import (
     Statement,
     delete_statement,
@@ -80,7 +80,15 @@ def run_batch(batch: list[ActivityRun], worker_id: str) -> list[ActivityOutcome]
                     # From ready to running: in a queue, or behind the batch's earlier items.
                     waited = max(0.0, (timezone.now() - run.item.visible_at).total_seconds())
                     metrics.observe(metrics.SCHEDULE_TO_START, waited, _activity_label(run.item.name))
-                outcome = run_activity(run.item.name, run.item.input)
+                attributes = {
+                    tracing.INSTANCE_ID: run.item.instance_id,
+                    tracing.FUNCTION: run.item.name,
+                    tracing.ATTEMPT: run.item.deliveries,
+                }
+                with tracing.span(f"activity {run.item.name}", run.item.trace_parent, attributes=attributes) as span:
+                    outcome = run_activity(run.item.name, run.item.input)
+                    if span is not None:
+                        span.set_attribute(tracing.STATUS, "Completed" if outcome.failure is None else "Failed")
                 outcomes.append(outcome)
                 run.execution.ended_at = timezone.now()
                 status = Invocation.Status.COMPLETED if outcome.failure is None else Invocation.Status.FAILED

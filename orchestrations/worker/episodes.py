@@ -32,7 +32,7 @@ from orchestrations.engine.events import CONTROL_EVENTS, EventType
 from orchestrations.engine.executor import Replay
 from orchestrations.engine.serialization import loads
 from orchestrations.models import Approval, HistoryRow, Instance, Message, SetAsideMessage, WorkItem
-from orchestrations.store import metrics, notices
+from orchestrations.store import metrics, notices, tracing
 from orchestrations.store.bulk import (
     db_time,
     delete_statement,
@@ -301,6 +301,22 @@ class EpisodePlan:
         self._run_orchestrator(answers)
 
     def _run_orchestrator(self, new_events: list[engine.HistoryEvent]) -> None:
+        """The episode, in a span of its own under the span that started the instance: what
+        it schedules (activities, sub-orchestrations, entity messages) carries this span on."""
+        attributes = {tracing.INSTANCE_ID: self.instance.pk, tracing.FUNCTION: self.instance.name}
+        with tracing.span(
+            f"orchestration {self.instance.name}", self.instance.trace_parent, attributes=attributes
+        ) as span:
+            sent = len(self.outgoing)
+            self._run_episode(new_events)
+            if span is not None:
+                span.set_attribute(tracing.STATUS, str(self.status))
+                parent = tracing.current_parent()
+                for message in self.outgoing[sent:]:
+                    if is_entity_address(message.instance_id):
+                        message.event["trace_parent"] = parent
+
+    def _run_episode(self, new_events: list[engine.HistoryEvent]) -> None:
         try:
             orchestrator = registry.get(FunctionKind.ORCHESTRATOR, self.instance.name).func
         except UnknownFunctionError as error:
@@ -341,11 +357,11 @@ class EpisodePlan:
         execution_id = self.instance.execution_id
         match action:
             case act.ScheduleActivity() if is_known_activity(action.name):
-                self.work_items.append(
-                    WorkItem.for_call(
-                        self.instance.pk, execution_id, action.task_id, action.name, action.input, self.now
-                    )
+                item = WorkItem.for_call(
+                    self.instance.pk, execution_id, action.task_id, action.name, action.input, self.now
                 )
+                item.trace_parent = tracing.current_parent()
+                self.work_items.append(item)
             case act.ScheduleActivity():
                 error = UnknownFunctionError(f"no activity named {action.name!r} is registered")
                 self._to_self(ev.task_failed(self.now, action.task_id, FailureDetails.from_exception(error)))
