@@ -3,8 +3,8 @@ benchmark workloads and record what they measured.
 
 Postgres mode makes a fresh database on the local PostgreSQL server, starts ``--workers``
 ``manage.py worker`` processes against it (Celery over the local Redis), runs W1-W4 from
-this process, stops the workers, runs T1 on --workers processes of its own (killing one
-midway), runs W1-W3 on DBOS Transact against a database of its own on
+this process, stops the workers, runs O1 (W1 and W2 on fresh workers with metrics and traces
+off, then on), runs T1 on --workers processes of its own (killing one midway), runs W1-W3 on DBOS Transact against a database of its own on
 the same server, then runs H1 (a web server of its own against the bench database, no
 workers needed) and loads and measures W5. Embedded mode does the same on a SQLite file in
 a temporary directory, with the in-process worker threads (and DBOS on SQLite). Everything
@@ -163,6 +163,13 @@ def run(args: argparse.Namespace, sizes: Sizes, scratch: Path, peer_url: str) ->
         if not embedded:
             environment.recreate_database(args.postgres, PEER_DATABASE)
         record.figures = runner.add_peer_figures(record.figures, sizes, database_url=peer_url)
+    if "O1" in args.workloads:
+        from bench import o1_observability
+
+        print("O1 ... (W1 and W2 with metrics and traces off, then on, on fresh workers each)")
+        record.figures += o1_observability.run(
+            sizes, with_workers=lambda extra_env, measure: _with_workers(args, scratch, measure, extra_env)
+        )
     if "T1" in args.workloads:
         record.figures += runner.run_timers(
             sizes, embedded=embedded, workers=args.workers, pool=args.pool, scratch=scratch
@@ -179,7 +186,9 @@ def run(args: argparse.Namespace, sizes: Sizes, scratch: Path, peer_url: str) ->
     return record
 
 
-def _with_workers(args: argparse.Namespace, scratch: Path, measure):
+def _with_workers(args: argparse.Namespace, scratch: Path, measure, extra_env: dict[str, str] | None = None):
+    """``measure()`` on fresh workers; started with ``extra_env`` added to this process's (in
+    the embedded mode ``measure`` sets up this process itself)."""
     if args.mode == "embedded":
         from orchestrations.worker.inprocess import InProcessWorkers
 
@@ -189,7 +198,7 @@ def _with_workers(args: argparse.Namespace, scratch: Path, measure):
             return measure()
         finally:
             workers.stop()
-    workers = environment.WorkerProcesses(args.workers, args.pool, dict(os.environ), scratch).start()
+    workers = environment.WorkerProcesses(args.workers, args.pool, {**os.environ, **(extra_env or {})}, scratch).start()
     try:
         ready = workers.wait_ready()
         print(f"{args.workers} worker processes ready after {ready:.1f} s")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Q1", "T1", "H1")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Q1", "T1", "H1", "O1")
 #: The workloads that need workers; W5 only reads, and H1's HTTP functions run in its web server.
 ENGINE_WORKLOADS = ("W1", "W2", "W3", "W4", "Q1")
 

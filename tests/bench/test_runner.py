@@ -98,3 +98,34 @@ def test_a_tiny_w5_run_loads_the_instances_and_times_each_list_query():
     assert all(figure.value is not None and figure.details["repetitions"] == 2 for figure in figures)
     rows = report.rows(record_of(figures))
     assert [row["Target"].split(" (")[0] for row in rows] == ["<= 150", "<= 150", "<= 150", "<= 1,000"]
+
+
+@pytest.mark.slow
+def test_a_tiny_o1_run_measures_w1_and_w2_off_then_on_and_exports_the_spans(bench_workers, settings):
+    from bench import o1_observability
+
+    environments = []
+
+    def with_workers(extra_env, measure):
+        # The workers are the test's own: the environment asked for is checked, not applied.
+        environments.append(extra_env)
+        return measure()
+
+    counting = settings.PERDURA_METRICS
+    figures = o1_observability.run(TINY, with_workers=with_workers, progress=lambda line: None)
+
+    assert [figure.title for figure in figures] == [
+        "W1 HelloSequence5 x3, metrics and traces off",
+        "W1 HelloSequence5 x3, metrics and traces on",
+        "W2 Chain3, metrics and traces off",
+        "W2 Chain3, metrics and traces on",
+    ]
+    assert all(figure.workload == "O1" and figure.value for figure in figures), [f.details for f in figures]
+    assert [env["PERDURA_METRICS"] for env in environments] == ["false", "true"]
+    assert environments[1]["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http://127.0.0.1:")
+    assert figures[1].target == pytest.approx(round(figures[0].value * 0.9, 2))
+    assert figures[3].target == pytest.approx(round(figures[2].value / 0.9, 2))
+    assert figures[-1].details["otlp_exports"] > 0  # The spans went all the way out.
+    assert counting == settings.PERDURA_METRICS
+    rows = report.rows(record_of(figures))
+    assert rows[0]["Workload"].startswith("O1 ")

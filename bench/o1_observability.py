@@ -1,0 +1,152 @@
+"""O1, the cost of watching: W1 and W2 (native) on fresh workers with metrics and traces off,
+then on fresh workers with both on, in the same run. "On" counts every metric and records every
+span, and exports the spans over OTLP/HTTP to a sink in this process that reads and discards
+them: the whole export path, not a no-op. Target: on within 10% of off.
+
+The bench's own process starts the instances, so it is switched with the workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bench import w1_hello_sequence, w2_chain
+from bench.measure import Figure
+from bench.sizes import Sizes
+
+WORKLOAD = "O1"
+#: "On" keeps at least this share of "off"'s throughput (and at most 1/share of its time).
+TARGET_SHARE = 0.9
+
+
+class SpanSink:
+    """An OTLP/HTTP endpoint that answers every export with success and keeps only counts."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.bytes = 0
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                sink.requests += 1
+                sink.bytes += len(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, name="span-sink", daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def run(
+    sizes: Sizes,
+    *,
+    with_workers: Callable[[dict[str, str], Callable[[], list[Figure]]], list[Figure]],
+    progress: Callable[[str], None] = print,
+) -> list[Figure]:
+    """``with_workers(environment, measure)`` runs ``measure`` on fresh workers started with
+    ``environment`` added to this process's."""
+    from django.conf import settings
+
+    counting = settings.PERDURA_METRICS
+    sink = SpanSink()
+    try:
+        off = with_workers(_environment(None), lambda: _measured(sizes, "off", None))
+        progress(_summary(off))
+        on = with_workers(_environment(sink.url), lambda: _measured(sizes, "on", sink.url))
+        progress(_summary(on))
+    finally:
+        _switch_this_process(None)
+        settings.PERDURA_METRICS = counting
+        sink.stop()
+    figures = []
+    for before, after in zip(off, on, strict=True):
+        if before.value and after.value:
+            higher = before.better == "higher"
+            share = after.value / before.value if higher else before.value / after.value
+            after = dataclasses.replace(
+                after,
+                target=round(before.value * TARGET_SHARE if higher else before.value / TARGET_SHARE, 2),
+                details={**after.details, "share_of_off": round(share, 3)},
+            )
+        figures += [before, after]
+    figures[-1].details.update(otlp_exports=sink.requests, otlp_bytes=sink.bytes)
+    return figures
+
+
+def _environment(sink_url: str | None) -> dict[str, str]:
+    if sink_url is None:
+        return {"PERDURA_METRICS": "false", "OTEL_TRACES_EXPORTER": "none"}
+    return {
+        "PERDURA_METRICS": "true",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": sink_url,
+        "OTEL_SERVICE_NAME": "perdura-bench",
+    }
+
+
+_provider = None
+
+
+def _switch_this_process(sink_url: str | None) -> None:
+    """Metrics and traces on (exporting to the sink) or off in this process; a provider set up
+    before is flushed and shut down first."""
+    global _provider
+    from django.conf import settings
+
+    from orchestrations.store import tracing
+
+    if _provider is not None:
+        _provider.force_flush()
+        _provider.shutdown()
+        _provider = None
+    settings.PERDURA_METRICS = sink_url is not None
+    if sink_url is None:
+        tracing.use(None)
+        return
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    _provider = TracerProvider()
+    _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{sink_url}/v1/traces")))
+    tracing.use(_provider)
+
+
+def _measured(sizes: Sizes, state: str, sink_url: str | None) -> list[Figure]:
+    _switch_this_process(sink_url)
+    label = "metrics and traces " + state
+    [w1, *_] = w1_hello_sequence._run(
+        w1_hello_sequence.ORCHESTRATOR,
+        f"W1 HelloSequence5 x{sizes.w1_instances:,}, {label}",
+        sizes.w1_instances,
+        sizes.timeout,
+        None,
+    )
+    [w2] = w2_chain._run(
+        w2_chain.ORCHESTRATOR,
+        f"W2 Chain{sizes.w2_steps}, {label}",
+        sizes.w2_steps,
+        sizes.w2_repetitions,
+        sizes.timeout,
+        None,
+    )
+    return [dataclasses.replace(figure, workload=WORKLOAD) for figure in (w1, w2)]
+
+
+def _summary(figures: list[Figure]) -> str:
+    return "; ".join(f"{figure.title}: {figure.value} {figure.metric}" for figure in figures)
