@@ -15,6 +15,7 @@ from consoleapp.pages import (
     health,
     instance,
     instances,
+    metrics,
     overview,
     queues,
     schedules,
@@ -95,6 +96,7 @@ console = [
     # The console's own pages.
     path("audit/", audit_log.audit_log, name="audit-log"),
     path("workers/", workers.workers, name="workers"),
+    path("monitoring/", metrics.metrics_page, name="monitoring"),
     path("api-keys/", api_keys.api_keys, name="api-keys"),
     path("api-keys/create/", api_keys.create_api_key, name="create-api-key"),
     path("api-keys/<str:prefix>/revoke/", api_keys.revoke_api_key, name="revoke-api-key"),

@@ -340,3 +340,18 @@ class MetricTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}{self.labels}{self.series}: {self.value}"
+
+
+class MetricSample(models.Model):
+    """A figure the console's metrics page draws, read once a minute (store/metric_samples.py):
+    a running total (counters, histogram buckets) or a level (backlog). Kept two hours."""
+
+    minute = models.DateTimeField()
+    name = models.CharField(max_length=200)
+    value = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["minute", "name"], name="metric_sample_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.minute:%H:%M}: {self.value}"

@@ -20,19 +20,18 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
-from entities.models import Entity
-from functions.models import QueuedMessage, TimerSchedule
+from functions.models import TimerSchedule
 from functions.registry import FunctionKind, registry
-from functions.store.queues import is_poison_queue
 from orchestrations.engine.events import EventType
 from orchestrations.engine.status import OrchestrationStatus
-from orchestrations.models import Instance, Message, SetAsideMessage, WorkerHeartbeat, WorkItem
+from orchestrations.models import Instance, Message, SetAsideMessage, WorkerHeartbeat
 from orchestrations.store import metrics as store
+from orchestrations.store.backlog import backlogs
 from orchestrations.store.metrics import BUCKETS, OTHER
 
 #: prometheus-client's content type for the text format.
@@ -125,60 +124,13 @@ def _queues(now: datetime) -> Iterator[Metric]:
     later = GaugeMetricFamily(
         "perdura_queue_scheduled", "Items due later (timers, retries, visibility timeouts).", labels=["queue", "kind"]
     )
-    leased = Q(lease_expires_at__gt=now)
-    for queue, model, field in (
-        ("orchestrations", Instance, "next_message_at"),
-        ("activities", WorkItem, "visible_at"),
-        ("entities", Entity, "next_message_at"),
-    ):
-        rows = model.objects.order_by()
-        figures = rows.aggregate(
-            ready=Count("pk", filter=Q(**{f"{field}__lte": now}) & ~leased),
-            oldest=Min(field, filter=Q(**{f"{field}__lte": now}) & ~leased),
-            taken=Count("pk", filter=leased),
-            later=Count("pk", filter=Q(**{f"{field}__gt": now})),
-        )
-        labels = [queue, "engine"]
-        ready.add_metric(labels, figures["ready"])
-        oldest.add_metric(labels, _age(now, figures["oldest"]))
-        taken.add_metric(labels, figures["taken"])
-        later.add_metric(labels, figures["later"])
-    read = {trigger.queue_name for trigger in _queue_triggers()}
-    trigger_figures: dict[str, list] = defaultdict(lambda: [0, None, 0, 0])
-    grouped = (
-        QueuedMessage.objects.filter(expires_at__gt=now)
-        .order_by()
-        .values("queue")
-        .annotate(
-            ready=Count("pk", filter=Q(visible_at__lte=now)),
-            oldest=Min("inserted_at", filter=Q(visible_at__lte=now)),
-            # A claimed message is invisible until its visibility timeout: taken, with a count.
-            taken=Count("pk", filter=Q(visible_at__gt=now, dequeue_count__gt=0)),
-            later=Count("pk", filter=Q(visible_at__gt=now, dequeue_count=0)),
-        )
-    )
-    for row in grouped:
-        queue = row["queue"]
-        name = queue if queue in read or (is_poison_queue(queue) and queue.removesuffix("-poison") in read) else OTHER
-        figures = trigger_figures[name]
-        figures[0] += row["ready"]
-        if row["oldest"] is not None and (figures[1] is None or row["oldest"] < figures[1]):
-            figures[1] = row["oldest"]
-        figures[2] += row["taken"]
-        figures[3] += row["later"]
-    for name in sorted(read):
-        trigger_figures.setdefault(name, [0, None, 0, 0])
-    for name, (count, first, held, due_later) in sorted(trigger_figures.items()):
-        labels = [name, "trigger"]
-        ready.add_metric(labels, count)
-        oldest.add_metric(labels, _age(now, first))
-        taken.add_metric(labels, held)
-        later.add_metric(labels, due_later)
+    for backlog in backlogs(now):
+        labels = [backlog.queue, backlog.kind]
+        ready.add_metric(labels, backlog.ready)
+        oldest.add_metric(labels, backlog.oldest_age(now))
+        taken.add_metric(labels, backlog.in_progress)
+        later.add_metric(labels, backlog.scheduled)
     yield from (ready, oldest, taken, later)
-
-
-def _queue_triggers() -> list:
-    return [function.trigger for function in registry.functions(FunctionKind.QUEUE)]
 
 
 def _timers(now: datetime) -> Iterator[Metric]:

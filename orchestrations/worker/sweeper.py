@@ -22,7 +22,7 @@ from functions.worker import tally
 from functions.worker.timers import TimerAlarm
 from functions.worker.triggers import triggers_ready
 from orchestrations.models import Approval, Instance, WorkerHeartbeat, WorkItem
-from orchestrations.store import retention
+from orchestrations.store import metric_samples, retention
 from orchestrations.store.approvals import settle
 from orchestrations.store.leases import lease_free
 from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, TRIGGERS, notify
@@ -63,6 +63,8 @@ def sweep() -> list[str]:
     prune_invocations()
     # Finished instances and audit entries past retention, a few bounded batches when due.
     retention.prune_when_due()
+    # The console's metrics page: this minute's figures, if no process took them yet.
+    metric_samples.sample_when_due()
     # This process's counts of episodes and entity batches (functions/worker/tally.py).
     tally.flush()
     queues = ready_queues()

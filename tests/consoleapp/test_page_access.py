@@ -24,6 +24,7 @@ PAGES = [
     ("function", ["console_double"]),
     ("audit-log", []),
     ("workers", []),
+    ("monitoring", []),
 ]
 
 
