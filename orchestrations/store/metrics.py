@@ -84,7 +84,7 @@ INVOCATION_SECONDS = Metric(
 )
 CHECKPOINT_RETRIES = Metric(
     "perdura_checkpoint_retries_total",
-    "Episodes or entity batches that failed and were left to be retried.",
+    "Failed episodes or entity batches: each is retried, until failing some times in a row gives it up.",
     ("kind",),
 )
 LEASE_EXPIRIES = Metric(

@@ -336,3 +336,42 @@ def test_the_grafana_dashboard_draws_only_metrics_that_are_served(client):
 
     used = {name for expr in expressions for name in re.findall(r"\b(perdura_[a-z_]+)", expr)}
     assert used and used <= served, used - served
+
+
+def test_retries_set_aside_messages_and_lease_expiries_are_counted(scrape):
+    from orchestrations.models import WorkerHeartbeat, WorkItem
+    from orchestrations.store.claims import claim_work_items
+    from orchestrations.worker.failures import MAX_FAILED_ATTEMPTS
+    from orchestrations.worker.loop import drain, drain_all
+
+    before = scrape()
+    # An inbox message no episode can read: retried up to the bound, then set aside.
+    services.start("wait_for_approval", instance_id="unreadable")
+    drain_all()
+    message = Message.objects.create(
+        instance_id="unreadable", event_type="EventRaised", event={"no timestamp": True}, visible_at=timezone.now()
+    )
+    Instance.objects.filter(pk="unreadable").update(next_message_at=message.visible_at)
+    for _ in range(MAX_FAILED_ATTEMPTS):
+        Instance.objects.update(lease_expires_at=None)
+        drain_all()
+    # A worker that dies holding an activity: its lease runs out and another runs it.
+    services.start("echo_orchestrator", 1, instance_id="orphaned")
+    drain("orchestrations")
+    [taken] = claim_work_items("dead-worker", 1)
+    WorkItem.objects.filter(pk=taken.item.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    drain_all()
+    WorkerHeartbeat.objects.create(worker_id="w:1", hostname="w", pid=1, mode="celery", queues={"activities": 8})
+    after = scrape()
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("perdura_checkpoint_retries_total", kind="instance") == MAX_FAILED_ATTEMPTS
+    assert grew("perdura_messages_set_aside_total", kind="orchestration") == 1
+    assert grew("perdura_orchestrations_finished_total", orchestrator="wait_for_approval", status="Failed") == 1
+    assert grew("perdura_lease_expiries_total", queue="activities") == 1
+    assert value(after, "perdura_set_aside_messages") == 1
+    assert value(after, "perdura_workers", mode="celery") == 1
+    assert value(after, "perdura_worker_slots", queue="activities") == 8
+    assert services.get("orphaned").runtime_status == "Completed"
