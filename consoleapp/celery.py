@@ -12,3 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consoleapp.settings")
 app = Celery("perdura")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["orchestrations.worker"], related_name="celery_tasks")
+# Used only by a worker started with --autoscale (manage.py worker --activity-autoscale): it
+# sizes the pool by the work waiting in the database, not by the coalesced wake-ups.
+app.conf.worker_autoscaler = "orchestrations.worker.autoscale:BacklogAutoscaler"

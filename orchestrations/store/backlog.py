@@ -43,13 +43,18 @@ def backlogs(now: datetime) -> list[Backlog]:
     return [*_engine(now), *_triggers(now)]
 
 
-def _engine(now: datetime) -> Iterable[Backlog]:
+ENGINE_QUEUES = (
+    ("orchestrations", Instance, "next_message_at"),
+    ("activities", WorkItem, "visible_at"),
+    ("entities", Entity, "next_message_at"),
+)
+
+
+def _engine(now: datetime, only: str | None = None) -> Iterable[Backlog]:
     leased = Q(lease_expires_at__gt=now)
-    for queue, model, field in (
-        ("orchestrations", Instance, "next_message_at"),
-        ("activities", WorkItem, "visible_at"),
-        ("entities", Entity, "next_message_at"),
-    ):
+    for queue, model, field in ENGINE_QUEUES:
+        if only is not None and queue != only:
+            continue
         ready = Q(**{f"{field}__lte": now}) & ~leased
         figures = model.objects.order_by().aggregate(
             ready=Count("pk", filter=ready),
@@ -85,3 +90,10 @@ def _triggers(now: datetime) -> list[Backlog]:
         backlog.in_progress += row["taken"]
         backlog.scheduled += row["later"]
     return sorted(by_name.values(), key=lambda backlog: backlog.queue)
+
+
+def waiting_for(queue: str, now: datetime) -> int:
+    """Work for the Celery queue ``queue`` serves, ready or held: what its pool could be busy
+    with. The trigger workers serve every trigger queue and the due timer occurrences."""
+    figures = _triggers(now) if queue == "triggers" else list(_engine(now, only=queue))
+    return sum(backlog.ready + backlog.in_progress for backlog in figures)

@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from functions.services import sync_registry
 from functions.worker.timers import start_timers
 from orchestrations.store.wakeups import ACTIVITIES, ENTITIES, ORCHESTRATIONS, TRIGGERS, celery_queue_name
+from orchestrations.worker.autoscale import QUEUE_VARIABLE
 from orchestrations.worker.sweeper import Sweeper
 
 _PR_SET_PDEATHSIG = 1
@@ -50,6 +51,13 @@ class Command(BaseCommand):
             metavar="N",
             help="activities run at once (default %(default)s: PERDURA_MAX_CONCURRENT_ACTIVITY_FUNCTIONS)",
         )
+        parser.add_argument(
+            "--activity-autoscale",
+            type=int,
+            metavar="MAX",
+            help="grow the activity pool up to MAX processes while activities wait in the database, and back "
+            "to --activity-concurrency when they do not (orchestrations/worker/autoscale.py)",
+        )
         parser.add_argument("--entity-concurrency", type=int, default=1, metavar="N")
         parser.add_argument("--trigger-concurrency", type=int, default=2, metavar="N")
         parser.add_argument("--pool", choices=["prefork", "threads", "solo"], default="prefork")
@@ -69,12 +77,17 @@ class Command(BaseCommand):
         }
         if min(concurrency.values()) < 1:
             raise CommandError("concurrency must be at least 1")
+        autoscale = options.get("activity_autoscale")
+        if autoscale is not None and autoscale < concurrency[ACTIVITIES]:
+            raise CommandError(
+                f"--activity-autoscale ({autoscale}) must be at least --activity-concurrency ({concurrency[ACTIVITIES]})"
+            )
         sync_registry()
         start_timers()
         children = [self._spawn(queue, count, options) for queue, count in concurrency.items()]
-        sweeper = Sweeper(
-            settings.PERDURA_POLL_SECONDS, settings.PERDURA_WORKER_HEARTBEAT_SECONDS, "celery", concurrency
-        )
+        # The heartbeat tells the most each pool may run.
+        slots = {**concurrency, ACTIVITIES: autoscale or concurrency[ACTIVITIES]}
+        sweeper = Sweeper(settings.PERDURA_POLL_SECONDS, settings.PERDURA_WORKER_HEARTBEAT_SECONDS, "celery", slots)
         sweeper.start()
         stopping = False
 
@@ -128,6 +141,12 @@ class Command(BaseCommand):
             "--without-mingle",
             "--without-heartbeat",
         ]
-        self.stdout.write(f"starting the {queue} worker: {concurrency} x {options['pool']}")
         env = {**os.environ, "PERDURA_CELERY_LOG_LEVEL": options["loglevel"]}
+        autoscale = options.get("activity_autoscale")
+        if queue == ACTIVITIES and autoscale:
+            command += [f"--autoscale={autoscale},{concurrency}"]
+            env[QUEUE_VARIABLE] = queue
+            self.stdout.write(f"starting the {queue} worker: {concurrency} to {autoscale} x {options['pool']}")
+        else:
+            self.stdout.write(f"starting the {queue} worker: {concurrency} x {options['pool']}")
         return subprocess.Popen(command, preexec_fn=_die_with_parent, env=env)
