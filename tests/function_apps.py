@@ -40,6 +40,24 @@ def wait_for_approval(ctx):
     return (yield ctx.wait_for_external_event("approval"))
 
 
+@app.activity
+def nap(seconds: float) -> float:
+    """Takes ``seconds``: long enough to kill the worker running it."""
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+@app.orchestrator
+def steps_with_a_nap_and_a_child(ctx):
+    """Like ``three_steps_and_a_child``, with a nap (of ``input`` seconds) as the second step."""
+    steps = [(yield ctx.call_activity("echo", 0))]
+    steps.append((yield ctx.call_activity("nap", ctx.get_input())))
+    steps.append((yield ctx.call_activity("echo", 2)))
+    return (yield ctx.call_sub_orchestrator("echo_orchestrator", steps))
+
+
 @app.orchestrator
 def three_steps_and_a_child(ctx):
     """Three activities, an entity call, then a sub-orchestration (which calls one more

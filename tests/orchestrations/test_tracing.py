@@ -4,6 +4,7 @@ sub-orchestration form one tree; so they do when a worker dies holding an activi
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -157,3 +158,112 @@ def test_an_http_function_s_invocation_is_a_span_under_its_caller_and_over_what_
     [start] = named(by_id, "start_orchestration httptest_orders")
     assert parent_of(start, by_id) is function
     assert all(parent_of(s, by_id) is start for s in named(by_id, "orchestration httptest_orders"))
+
+
+class OtlpSink:
+    """An OTLP/HTTP endpoint that keeps the spans worker processes export to it."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        self.spans: list[dict] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                request = ExportTraceServiceRequest.FromString(self.rfile.read(int(self.headers["Content-Length"])))
+                for resource in request.resource_spans:
+                    for scope in resource.scope_spans:
+                        for span in scope.spans:
+                            sink.spans.append(
+                                {
+                                    "trace_id": span.trace_id.hex(),
+                                    "span_id": span.span_id.hex(),
+                                    "parent_id": span.parent_span_id.hex() or None,
+                                    "name": span.name,
+                                    "attributes": {
+                                        a.key: a.value.string_value or a.value.int_value for a in span.attributes
+                                    },
+                                }
+                            )
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.mark.services
+@pytest.mark.slow
+def test_one_tree_across_worker_processes_when_one_is_killed_mid_activity(client, spans):
+    from django.db import connection
+
+    from functions.models import Invocation
+    from tests.conftest import WorkerProcess, is_celery_mode, wait_until
+
+    if not is_celery_mode() or connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL, Redis and Celery worker processes (CI's services run)")
+    sink = OtlpSink()
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": sink.url,
+        "OTEL_BSP_SCHEDULE_DELAY": "50",
+        "OTEL_SERVICE_NAME": "perdura-worker",
+        "PERDURA_LEASE_SECONDS": "2",
+    }
+    worker = WorkerProcess(env).start()
+    try:
+        _, key = apikeys.create("caller", "operator")
+        response = client.post(
+            "/runtime/webhooks/durabletask/orchestrators/steps_with_a_nap_and_a_child",
+            data=3,
+            content_type="application/json",
+            HTTP_X_FUNCTIONS_KEY=key,
+            HTTP_TRACEPARENT=TRACEPARENT,
+        )
+        instance_id = response.json()["id"]
+        wait_until(
+            lambda: Invocation.objects.filter(function_name="nap", status="Running").exists(),
+            message="the nap to start",
+        )
+        # A process killed loses the spans it has not exported yet (up to OTEL_BSP_SCHEDULE_DELAY):
+        # the kill comes once the episode that scheduled the nap is out, as it is after a moment.
+        wait_until(
+            lambda: sum(s["name"] == "orchestration steps_with_a_nap_and_a_child" for s in sink.spans) >= 2,
+            message="the episode that scheduled the nap to be exported",
+        )
+        worker.kill()  # SIGKILL, mid-nap.
+        worker = WorkerProcess(env).start()
+        wait_until(lambda: services.get(instance_id).runtime_status == "Completed", timeout=90, message="completion")
+        wait_until(lambda: any(s["name"] == "orchestration echo_orchestrator" for s in sink.spans), message="export")
+    finally:
+        worker.stop()
+
+    mine = [
+        {
+            "trace_id": format(s.context.trace_id, "032x"),
+            "span_id": format(s.context.span_id, "016x"),
+            "parent_id": format(s.parent.span_id, "016x") if s.parent else None,
+            "name": s.name,
+            "attributes": dict(s.attributes),
+        }
+        for s in spans.get_finished_spans()
+    ]
+    found = [s for s in mine + sink.spans if s["trace_id"] == TRACE_ID]
+    by_id = {s["span_id"]: s for s in found}
+    # One tree: every span's parent is in it, but the caller's, which is the root.
+    assert all(s["parent_id"] in by_id or s["parent_id"] == CALLER_SPAN for s in found)
+    [start] = [s for s in found if s["name"] == "start_orchestration steps_with_a_nap_and_a_child"]
+    episodes = [s for s in found if s["name"] == "orchestration steps_with_a_nap_and_a_child"]
+    assert episodes and all(s["parent_id"] == start["span_id"] for s in episodes)
+    naps = [s for s in found if s["name"] == "activity nap"]
+    assert naps and all(by_id[s["parent_id"]] in episodes for s in naps)
+    assert max(s["attributes"]["perdura.attempt"] for s in naps) == 2  # Run again after the kill.
+    children = [s for s in found if s["name"] == "orchestration echo_orchestrator"]
+    assert children and all(by_id[s["parent_id"]] in episodes for s in children)
