@@ -66,16 +66,21 @@ def _totals() -> Iterator[Metric]:
     for row in store.totals():
         rows[row.name][row.labels][row.series] = row.value
     for metric in store.METRICS:
-        series = rows.get(metric.name, {})
+        # Rows written by a version whose labels differed are left out, not a failed scrape.
+        series = [
+            (values, label_values)
+            for labels, values in rows.get(metric.name, {}).items()
+            if len(label_values := json.loads(labels)) == len(metric.labels)
+        ]
         if metric.histogram:
             family = HistogramMetricFamily(metric.name, metric.help, labels=metric.labels)
-            for labels, values in series.items():
-                family.add_metric(json.loads(labels), _cumulative(values), values.get("sum", 0.0))
+            for values, label_values in series:
+                family.add_metric(label_values, _cumulative(values), values.get("sum", 0.0))
         else:
             # The family's name leaves out _total: prometheus-client adds it.
             family = CounterMetricFamily(metric.name.removesuffix("_total"), metric.help, labels=metric.labels)
-            for labels, values in series.items():
-                family.add_metric(json.loads(labels), values.get("", 0.0))
+            for values, label_values in series:
+                family.add_metric(label_values, values.get("", 0.0))
         yield family
 
 

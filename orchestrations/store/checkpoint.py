@@ -89,6 +89,9 @@ def write_episodes(
     children = [child for plan in plans for child in plan.children]
     starts = [start for plan in plans for start in plan.child_starts]
     children, outgoing = _admit_children(children, starts, outgoing, locked)
+    admitted = {id(child) for child in children}
+    for plan in plans:  # What was refused was answered with a failure: it did not start.
+        plan.children = [child for child in plan.children if id(child) in admitted]
     resets = [plan.instance.pk for plan in plans if plan.reset_history]
     if resets:
         HistoryRow.objects.filter(instance_id__in=resets).delete()

@@ -66,8 +66,9 @@ def _running_totals() -> dict[str, float]:
         if row.name == metrics.ORCHESTRATIONS_STARTED.name:
             figures["started"] += row.value
         elif row.name == metrics.ORCHESTRATIONS_FINISHED.name:
-            _, status = json.loads(row.labels)
-            figures[f"finished:{status}"] += row.value
+            labels = json.loads(row.labels)
+            if len(labels) == 2:  # (orchestrator, status); other shapes are another version's.
+                figures[f"finished:{labels[1]}"] += row.value
         elif row.name in histograms:
             figures[f"{row.name}:{row.series}"] += row.value
     return dict(figures)

@@ -149,8 +149,14 @@ def _mark_failed(instance_id: str, worker_id: str, failure: FailureDetails, why:
             inbox = list(Message.objects.filter(instance_id=instance_id, visible_at__lte=now).order_by("id"))
             SetAsideMessage.objects.bulk_create([SetAsideMessage.of(message, why, now) for message in inbox])
             Message.objects.filter(pk__in=[message.pk for message in inbox]).delete()
-            Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(**ended)
-        metrics.inc(metrics.MESSAGES_SET_ASIDE, "orchestration", amount=len(inbox))
+            name = Instance.objects.filter(pk=instance_id).values_list("name", flat=True).first()
+            marked = Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(**ended)
+            if not marked:  # Another worker has it now: its messages are not this one's to move.
+                transaction.set_rollback(True)
+        if marked:
+            metrics.inc(metrics.MESSAGES_SET_ASIDE, "orchestration", amount=len(inbox))
+            label = metrics.function_label(FunctionKind.ORCHESTRATOR, name or "")
+            metrics.inc(metrics.ORCHESTRATIONS_FINISHED, label, "Failed")
     except DatabaseError:
         logger.exception("could not set aside the messages of %s", instance_id)
         Instance.objects.filter(pk=instance_id, lease_owner=worker_id).update(**ended)
@@ -181,7 +187,8 @@ def plan_episodes(instance_ids: list[str], worker_id: str) -> list[EpisodePlan]:
         instance = instances.get(instance_id)
         if instance is None or instance.lease_owner != worker_id:
             logger.warning("lost the lease on %s; another worker has it", instance_id)
-            metrics.inc(metrics.LEASE_EXPIRIES, "orchestrations")
+            if instance is not None:  # (None: purged meanwhile.)
+                metrics.inc(metrics.LEASE_EXPIRIES, "orchestrations")
             continue
         plan = EpisodePlan(instance, now, replays[instance_id])
         try:

@@ -61,15 +61,19 @@ def sweep() -> list[str]:
     expire_due_approvals()
     # Bounded: a few short deletes per sweep at most (functions/store/retention.py).
     prune_invocations()
-    # Finished instances and audit entries past retention, a few bounded batches when due.
-    retention.prune_when_due()
-    # The console's metrics page: this minute's figures, if no process took them yet.
-    metric_samples.sample_when_due()
     # This process's counts of episodes and entity batches (functions/worker/tally.py).
     tally.flush()
     queues = ready_queues()
     for queue in queues:
         notify(queue)
+    # Housekeeping last, each on its own: a failure or a slow pass here must not hold up the
+    # wake-ups above, nor end the sweeper.
+    for chore in (retention.prune_when_due, metric_samples.sample_when_due):
+        try:
+            chore()
+        except Exception:
+            logger.warning("%s failed; the next sweep tries again", chore.__module__, exc_info=True)
+            connection.close()
     return queues
 
 

@@ -215,3 +215,20 @@ def test_100_000_instances_go_exactly_by_the_rule_in_bounded_batches_while_worke
     assert max(counts) <= retention.BATCH_SIZE * retention.MAX_BATCHES
     assert remaining() - set(live) == expected
     wait_until(lambda: all(services.get(i).runtime_status == "Completed" for i in live), message="the live instances")
+
+
+def test_a_tree_too_large_for_one_transaction_goes_once_its_sub_orchestrations_went_on_their_own(monkeypatch):
+    monkeypatch.setattr(retention, "TREE_BUDGET", 10)
+    Instance.objects.bulk_create(
+        [instance("fan-parent", days_ago=40)]
+        + [instance(f"fan-child-{n:02d}", days_ago=45, parent="fan-parent") for n in range(25)]
+    )
+
+    counts = []
+    while True:
+        counts.append(retention.prune(NOW, batch_size=10, max_batches=1))
+        if retention._resume_after is None and counts[-1] == 0:
+            break
+
+    assert max(counts) <= 10
+    assert remaining() == set()
