@@ -8,9 +8,11 @@ Two sources, both the whole deployment's, so one scrape of any web server sees e
   queue's backlog and the age of its oldest ready item (what an autoscaler scales on),
   timers due and how late, live workers, their slots and the busy ones, set-aside messages.
 
-Every query is an aggregate over an index, and label values are bounded: orchestrator names
-the registry does not know are counted under ``other``, trigger queues are the ones a
-registered function reads (others under ``other``), and no label holds an instance id.
+The backlog queries read only rows with work waiting, through the index workers claim on;
+instances by status are counted from the (name, status) index. Label values are bounded:
+orchestrator names the registry does not know are counted under ``other``, trigger queues
+are the ones a registered function reads (others under ``other``), and no label holds an
+instance id.
 """
 
 from __future__ import annotations

@@ -56,7 +56,10 @@ def _engine(now: datetime, only: str | None = None) -> Iterable[Backlog]:
         if only is not None and queue != only:
             continue
         ready = Q(**{f"{field}__lte": now}) & ~leased
-        figures = model.objects.order_by().aggregate(
+        # Rows with nothing waiting (finished instances, idle entities: nearly all of them) are
+        # left out through the index on the column workers claim on, not counted past.
+        rows = model.objects.order_by().filter(**{f"{field}__isnull": False})
+        figures = rows.aggregate(
             ready=Count("pk", filter=ready),
             oldest=Min(field, filter=ready),
             taken=Count("pk", filter=leased),

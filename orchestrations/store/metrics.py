@@ -29,7 +29,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import Error as DatabaseError_
+from django.db import connection, connections, transaction
 
 from functions.registry import FunctionKind, UnknownFunctionError, registry
 from orchestrations.models import MetricTotal
@@ -177,7 +178,7 @@ def flush() -> int:
         return 0
     try:
         _write(sorted(taken.items()))
-    except DatabaseError:
+    except DatabaseError_:
         logger.warning("could not write %d metric series; keeping them for the next flush", len(taken), exc_info=True)
         with _lock:
             _pending.update(taken)
@@ -225,14 +226,18 @@ def _flush_forever() -> None:
         except Exception:  # Never let the thread die: the next flush tries again.
             logger.exception("metrics flush failed")
         finally:
+            # No idle connection held between flushes, as the invocation recorder does: a
+            # server with many processes keeps its connection count down, and a test
+            # database can be dropped.
             connections.close_all()
 
 
 def _forget_in_child() -> None:
     """A forked child (a Celery prefork worker) starts with no counts of its own: what the parent
     had counted is the parent's to write."""
-    global _pending, _flusher, _lock
+    global _pending, _flusher, _lock, _wake
     _lock = threading.Lock()
+    _wake = threading.Event()
     _pending = Counter()
     _flusher = None
 
@@ -240,11 +245,18 @@ def _forget_in_child() -> None:
 def _flush_at_exit() -> None:
     """The last counts, quietly: at exit the database (a test run's, say) and even the log
     stream may be gone."""
+    global _pending
     with _lock:
-        taken = dict(_pending)
+        taken, _pending = _pending, Counter()
     if taken:
         with contextlib.suppress(Exception):
             _write(sorted(taken.items()))
+
+
+def flush_before_exit(**_: object) -> None:
+    """For processes that end without running ``atexit`` (Celery's prefork children leave with
+    ``os._exit``): connected to Celery's ``worker_process_shutdown``."""
+    _flush_at_exit()
 
 
 os.register_at_fork(after_in_child=_forget_in_child)

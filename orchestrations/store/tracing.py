@@ -28,6 +28,7 @@ logger = logging.getLogger("perdura.tracing")
 #: The tracer, once tracing is on; None while it is off.
 _tracer: Any = None
 _propagator: Any = None
+_provider: Any = None
 
 #: Span attribute names.
 INSTANCE_ID = "perdura.instance_id"
@@ -79,14 +80,22 @@ def configure() -> bool:
 
 def use(provider: Any) -> None:
     """Trace with ``provider`` (tests give one with an in-memory exporter); None turns it off."""
-    global _tracer, _propagator
+    global _tracer, _propagator, _provider
     if provider is None:
-        _tracer = _propagator = None
+        _tracer = _propagator = _provider = None
         return
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+    _provider = provider
     _tracer = provider.get_tracer("perdura")
     _propagator = TraceContextTextMapPropagator()
+
+
+def flush(timeout_millis: int = 2000) -> None:
+    """Export the spans still waiting (a process about to end)."""
+    force_flush = getattr(_provider, "force_flush", None)
+    if force_flush is not None:
+        force_flush(timeout_millis)
 
 
 def enabled() -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
-from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_shutdown
 from django.db import close_old_connections
 
+from orchestrations.store import metrics, tracing
 from orchestrations.store.wakeups import CeleryDispatcher, get_dispatcher
 from orchestrations.worker.loop import drain
 
@@ -25,6 +26,14 @@ def _drop_old_connections(**kwargs: object) -> None:
     """Keep the database connection from one wake-up to the next (CELERY_DB_REUSE_MAX), as a
     web request does: closed only if it broke or is older than PERDURA_DB_CONN_MAX_AGE."""
     close_old_connections()
+
+
+@worker_process_shutdown.connect
+def _flush_before_exit(**kwargs: object) -> None:
+    """A prefork child leaves with ``os._exit``, which skips ``atexit``: its last counts and
+    spans are written here (a child recycled or shrunk away, not one killed outright)."""
+    metrics.flush_before_exit()
+    tracing.flush()
 
 
 @setup_logging.connect
