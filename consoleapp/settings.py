@@ -35,6 +35,9 @@ make_private_directory(VAR_DIR)
 make_private(VAR_DIR / "secret_key")
 
 SECRET_KEY = env_secret("PERDURA_SECRET_KEY", VAR_DIR / "secret_key")
+# Earlier keys, still accepted for what they signed (sessions, the links' link keys) while a
+# new key takes over; comma-separated.
+SECRET_KEY_FALLBACKS = env_list("PERDURA_SECRET_KEY_FALLBACKS", [])
 DEBUG = env_bool("PERDURA_DEBUG", False)
 ALLOWED_HOSTS = env_list("PERDURA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("PERDURA_CSRF_TRUSTED_ORIGINS", [])
@@ -247,6 +250,12 @@ PERDURA_METRICS = env_bool("PERDURA_METRICS", True)
 # Addresses that may read /metrics without a key (Prometheus on the same network, say). Empty
 # by default: behind a reverse proxy every request comes from the proxy's address.
 PERDURA_METRICS_ALLOW_FROM = env_networks("PERDURA_METRICS_ALLOW_FROM")
+if PERDURA_METRICS_ALLOW_FROM and PERDURA_TRUST_X_FORWARDED_FOR:
+    # The address would then be what the client's X-Forwarded-For says: anyone could claim one.
+    raise ImproperlyConfigured(
+        "PERDURA_METRICS_ALLOW_FROM cannot be used with PERDURA_TRUST_X_FORWARDED_FOR, which takes the "
+        "client's address from a header a client can write; give Prometheus an API key instead"
+    )
 # Live console pages (websockets) one user may keep open in one web process.
 PERDURA_MAX_LIVE_PAGES_PER_USER = env_int("PERDURA_MAX_LIVE_PAGES_PER_USER", 30, minimum=1)
 PERDURA_WORKER_HEARTBEAT_SECONDS = env_float("PERDURA_WORKER_HEARTBEAT_SECONDS", 5.0, minimum=0.1)

@@ -34,6 +34,7 @@ from orchestrations.services.links import (
     MANAGEMENT_PREFIX,
     check_status_headers,
     function_starter_key,
+    instance_created_at,
     management_urls,
 )
 from orchestrations.services.paging import parse_utc
@@ -99,6 +100,9 @@ class DurableClient:
 
     def __init__(self, function_name: str) -> None:
         self.actor = Actor(f"function:{function_name}", AuditLogEntry.Source.API)
+        #: The instances this client started, and when they were created: only their links
+        #: carry a link key.
+        self.started: dict[str, datetime | None] = {}
 
     async def start_new(
         self,
@@ -108,9 +112,11 @@ class DurableClient:
         version: str | None = None,
     ) -> str:
         """Start an instance; as on Azure, a finished instance with this id is replaced."""
-        return await sync_to_async(services.start)(
+        started = await sync_to_async(services.start)(
             orchestration_function_name, client_input, instance_id=instance_id, version=version or "", actor=self.actor
         )
+        self.started[started] = await sync_to_async(instance_created_at)(started)
+        return started
 
     async def get_status(
         self, instance_id: str, show_history: bool = False, show_history_output: bool = False, show_input: bool = False
@@ -165,13 +171,15 @@ class DurableClient:
     def create_http_management_payload(self, instance_id: str) -> dict[str, str]:
         """The management URLs without a request: relative to this server's root, carrying the
         instance's link key."""
-        return management_urls(MANAGEMENT_PREFIX, instance_id, function_starter_key(instance_id, None))
+        key = function_starter_key(instance_id, None, self.started.get(instance_id))
+        return management_urls(MANAGEMENT_PREFIX, instance_id, key)
 
     def get_client_response_links(self, request: HttpRequest | None, instance_id: str) -> dict[str, str]:
         if request is None:
             return self.create_http_management_payload(instance_id)
         parts = urlsplit(request.url)
-        key = function_starter_key(instance_id, request.params.get(KEY_QUERY_PARAMETER))
+        code = request.params.get(KEY_QUERY_PARAMETER)
+        key = function_starter_key(instance_id, code, self.started.get(instance_id))
         return management_urls(f"{parts.scheme}://{parts.netloc}{MANAGEMENT_PREFIX}", instance_id, key)
 
     def create_check_status_response(self, request: HttpRequest, instance_id: str) -> HttpResponse:

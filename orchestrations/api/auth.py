@@ -24,6 +24,7 @@ from orchestrations.access import apikeys, links
 from orchestrations.access.audit import Actor
 from orchestrations.access.roles import READ, is_read_only, role_can
 from orchestrations.api.endpoints import error_response
+from orchestrations.services.links import instance_created_at
 
 KEY_QUERY_PARAMETER = "code"
 KEY_HEADER = "x-functions-key"
@@ -95,7 +96,8 @@ def _through_link(
     """A request with a link key (access/links.py): only for its own instance's routes, and only
     what such a key allows there."""
     instance_id = kwargs.get("instance_id")
-    if not links.opens(plain_key, instance_id):
+    created_at = instance_created_at(instance_id) if instance_id else None
+    if not links.opens(plain_key, instance_id, created_at):
         return error_response(401, "the link key is not valid here: it opens only the instance it was handed out for")
     if codename not in links.LINK_PERMISSIONS:
         return error_response(403, f"a link key may not do this ({codename}); it needs an API key")

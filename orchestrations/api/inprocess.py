@@ -14,6 +14,7 @@ client hands out carry a key that works, as on Azure (``function_starter_key``).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import json
@@ -34,6 +35,7 @@ from orchestrations.services.links import (
     KEY_QUERY_PARAMETER,
     MANAGEMENT_PREFIX,
     function_starter_key,
+    instance_created_at,
     management_urls,
     with_key,
 )
@@ -96,21 +98,34 @@ def install() -> None:
 
     client_class = client_module.DurableOrchestrationClient
     original_links = client_class.get_client_response_links
+    original_start = client_class.start_new
+
+    @functools.wraps(original_start)
+    async def start_new(self: Any, *args: Any, **kwargs: Any) -> str:
+        instance_id = await original_start(self, *args, **kwargs)
+        created_at = await sync_to_async(instance_created_at)(instance_id)
+        self.__dict__.setdefault("_perdura_started", {})[instance_id] = created_at
+        return instance_id
 
     def get_client_response_links(self: Any, request: Any, instance_id: str) -> dict[str, str]:
         # On Azure the links carry the system key; here, the key the durable client of
-        # Perdura's own HTTP functions gives them (services/links.function_starter_key).
+        # Perdura's own HTTP functions gives them (services/links.function_starter_key): a
+        # link key for an instance this client started, none for any other.
         payload = original_links(self, request, instance_id)
         if not (self._orchestration_bindings.rpc_base_url or "").startswith(BASE_URL):
             return payload
         code = request.params.get(KEY_QUERY_PARAMETER) if request is not None else None
-        key = function_starter_key(instance_id, code)
+        created_at = self.__dict__.get("_perdura_started", {}).get(instance_id)
+        key = function_starter_key(instance_id, code, created_at)
+        if key is None:
+            return payload
         return {name: url if name == "id" else with_key(url, key) for name, url in payload.items()}
 
     client_module.post_async_request = post_async_request
     client_module.get_async_request = get_async_request
     client_module.delete_async_request = delete_async_request
     client_class.get_client_response_links = get_client_response_links
+    client_class.start_new = start_new
     _installed = True
 
 

@@ -63,6 +63,8 @@ def _allowed_address(address: str) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    # An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d.
+    ip = getattr(ip, "ipv4_mapped", None) or ip
     return any(ip in network for network in networks)
 
 

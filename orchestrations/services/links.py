@@ -4,10 +4,12 @@ the durable client binding of HTTP functions both answer with it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from orchestrations.access.apikeys import KEY_SCHEME as API_KEY_SCHEME
 from orchestrations.access.links import link_key
+from orchestrations.models import Instance
 
 #: Where the HTTP API serves the management routes (orchestrations/api/urls.py; the OpenAPI
 #: document's PREFIX is the same path, a test checks).
@@ -47,14 +49,20 @@ def check_status_headers(payload: dict[str, str]) -> dict[str, str]:
     return {"Location": payload["statusQueryGetUri"], "Retry-After": CHECK_STATUS_RETRY_AFTER}
 
 
-def function_starter_key(instance_id: str, request_code: str | None) -> str:
+def function_starter_key(instance_id: str, request_code: str | None, created_at: datetime | None) -> str | None:
     """The key in the links an HTTP function's durable client hands back: the caller's API key
-    when one came in the request's ``code``, as the HTTP API's own starter does; otherwise (an
-    anonymous starter, or a function key, which opens no management route) the instance's link
-    key (orchestrations/access/links.py), so that the links work as given, as on Azure."""
+    when one came in the request's ``code``, as the HTTP API's own starter does; otherwise, for
+    an instance this client started (``created_at`` is when: the client keeps it), the
+    instance's link key (orchestrations/access/links.py), so that the links work as given, as
+    on Azure. For any other instance, no key: following its links needs an API key."""
     if request_code and request_code.startswith(API_KEY_SCHEME):
         return request_code
-    return link_key(instance_id)
+    return link_key(instance_id, created_at) if created_at is not None else None
+
+
+def instance_created_at(instance_id: str) -> datetime | None:
+    """When the instance now under ``instance_id`` was created; None if there is none."""
+    return Instance.objects.filter(pk=instance_id).values_list("created_at", flat=True).first()
 
 
 def with_key(url: str, key: str) -> str:

@@ -122,6 +122,8 @@ _pending: Counter[tuple[str, str, str]] = Counter()
 _wake = threading.Event()
 _flusher: threading.Thread | None = None
 _flusher_pid = 0
+#: Set at exit: the flushing thread stops.
+_exiting = False
 
 
 def inc(metric: Metric, *labels: str, amount: float = 1.0) -> None:
@@ -218,9 +220,11 @@ def _start_flusher() -> None:
 
 
 def _flush_forever() -> None:
-    while True:
+    while not _exiting:
         _wake.wait(FLUSH_SECONDS)
         _wake.clear()
+        if _exiting:  # The exit flush has the last counts; the database may be gone.
+            return
         try:
             flush()
         except Exception:  # Never let the thread die: the next flush tries again.
@@ -245,7 +249,8 @@ def _forget_in_child() -> None:
 def _flush_at_exit() -> None:
     """The last counts, quietly: at exit the database (a test run's, say) and even the log
     stream may be gone."""
-    global _pending
+    global _pending, _exiting
+    _exiting = True
     with _lock:
         taken, _pending = _pending, Counter()
     if taken:

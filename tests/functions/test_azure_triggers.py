@@ -21,6 +21,7 @@ from functions.worker import recorder, timers
 from orchestrations import services
 from orchestrations.access.links import link_key
 from orchestrations.access.models import AuditLogEntry
+from orchestrations.services.links import instance_created_at
 from orchestrations.worker.loop import drain_all
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_recorder")]
@@ -55,7 +56,7 @@ def test_the_sdk_s_client_starts_an_orchestration_and_answers_its_check_status_r
     instance_id = payload["id"]
     assert response["Location"] == payload["statusQueryGetUri"]
     assert payload["statusQueryGetUri"] == (
-        f"http://testserver/runtime/webhooks/durabletask/instances/{instance_id}?code={link_key(instance_id)}"
+        f"http://testserver/runtime/webhooks/durabletask/instances/{instance_id}?code={link_key(instance_id, instance_created_at(instance_id))}"
     )
     drain_all()
     # The links work as given, as on Azure: they carry the key of this one instance.

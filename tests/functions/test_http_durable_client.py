@@ -14,7 +14,7 @@ from orchestrations.access import apikeys
 from orchestrations.access.links import link_key
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.api.openapi import PREFIX
-from orchestrations.services.links import MANAGEMENT_PREFIX, management_urls
+from orchestrations.services.links import MANAGEMENT_PREFIX, instance_created_at, management_urls
 from tests.conftest import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -31,7 +31,7 @@ def test_an_http_starter_answers_202_whose_location_reports_completed(client, wo
 
     assert response.status_code == 202
     payload = response.json()
-    link = link_key(payload["id"])
+    link = link_key(payload["id"], instance_created_at(payload["id"]))
     assert payload == management_urls("http://testserver/runtime/webhooks/durabletask", payload["id"], link)
     assert response["Location"] == payload["statusQueryGetUri"]
     assert response["Retry-After"] == "10"

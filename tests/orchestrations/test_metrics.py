@@ -375,3 +375,27 @@ def test_retries_set_aside_messages_and_lease_expiries_are_counted(scrape):
     assert value(after, "perdura_workers", mode="celery") == 1
     assert value(after, "perdura_worker_slots", queue="activities") == 8
     assert services.get("orphaned").runtime_status == "Completed"
+
+
+def test_an_ipv4_client_of_a_dual_stack_listener_is_matched_as_ipv4(client):
+    with override_settings(PERDURA_METRICS_ALLOW_FROM=(ipaddress.ip_network("10.1.0.0/16"),)):
+        assert client.get("/metrics", REMOTE_ADDR="::ffff:10.1.2.3").status_code == 200
+
+
+def test_the_address_list_is_refused_where_the_address_comes_from_a_header():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PERDURA_METRICS_ALLOW_FROM": "10.0.0.0/8", "PERDURA_TRUST_X_FORWARDED_FOR": "true"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "PERDURA_METRICS_ALLOW_FROM cannot be used with PERDURA_TRUST_X_FORWARDED_FOR" in result.stderr

@@ -23,6 +23,7 @@ from orchestrations import services
 from orchestrations.access.links import link_key
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import HistoryRow, Instance
+from orchestrations.services.links import instance_created_at
 from orchestrations.worker.loop import drain_all
 from tests.conftest import TEST_FUNCTION_APPS, WorkerProcess
 from tests.samples import COMPLETION_TIMEOUT, output_of
@@ -107,7 +108,7 @@ def test_the_http_starter_answers_202_with_the_check_status_links(client):
     payload = response.json()
     instance_id = payload["id"]
     base = f"http://testserver/runtime/webhooks/durabletask/instances/{instance_id}"
-    code = f"code={link_key(instance_id)}"
+    code = f"code={link_key(instance_id, instance_created_at(instance_id))}"
     assert payload["statusQueryGetUri"] == f"{base}?{code}"
     assert response["Location"] == f"{base}?{code}"
     assert payload["sendEventPostUri"] == f"{base}/raiseEvent/{{eventName}}?{code}"
