@@ -86,6 +86,8 @@ def call(
         invoked = _call(function, trigger_value, trigger, worker, input_text, invocation_id)
         if span is not None:
             span.set_attribute(tracing.STATUS, invoked.invocation.status)
+            if invoked.failure is not None:
+                tracing.failed(span, invoked.failure.message)
     return invoked
 
 

@@ -89,6 +89,8 @@ def endpoint(**handlers: Handler) -> Callable[..., HttpResponse]:
                 response = _respond(handler, request, kwargs)
                 if span is not None:
                     span.set_attribute("http.response.status_code", response.status_code)
+                    if response.status_code >= 500:
+                        tracing.failed(span, f"answered {response.status_code}")
         return _logged(request, response, handler.__name__ if handler else "method_not_allowed")
 
     return view

@@ -95,8 +95,8 @@ def _triggers(now: datetime) -> list[Backlog]:
     return sorted(by_name.values(), key=lambda backlog: backlog.queue)
 
 
-def waiting_for(queue: str, now: datetime) -> int:
-    """Work for the Celery queue ``queue`` serves, ready or held: what its pool could be busy
-    with. The trigger workers serve every trigger queue and the due timer occurrences."""
+def waiting_for(queue: str, now: datetime) -> tuple[int, int]:
+    """(ready, held by workers) for the Celery queue ``queue`` serves: what its pool could be
+    busy with. The trigger workers serve every trigger queue."""
     figures = _triggers(now) if queue == "triggers" else list(_engine(now, only=queue))
-    return sum(backlog.ready + backlog.in_progress for backlog in figures)
+    return sum(backlog.ready for backlog in figures), sum(backlog.in_progress for backlog in figures)

@@ -98,6 +98,15 @@ def flush(timeout_millis: int = 2000) -> None:
         force_flush(timeout_millis)
 
 
+def failed(span: Any, description: str) -> None:
+    """Mark ``span`` (from ``span()``; None when not tracing) as failed."""
+    if span is None:
+        return
+    from opentelemetry.trace import Status, StatusCode
+
+    span.set_status(Status(StatusCode.ERROR, description))
+
+
 def enabled() -> bool:
     return _tracer is not None
 

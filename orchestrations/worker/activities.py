@@ -91,6 +91,8 @@ def run_batch(batch: list[ActivityRun], worker_id: str) -> list[ActivityOutcome]
                     outcome = run_activity(run.item.name, run.item.input)
                     if span is not None:
                         span.set_attribute(tracing.STATUS, "Completed" if outcome.failure is None else "Failed")
+                        if outcome.failure is not None:
+                            tracing.failed(span, outcome.failure.message)
                 # The run alone: the batch's earlier items are in the schedule-to-start above.
                 seconds = time.perf_counter() - started
                 outcomes.append(outcome)

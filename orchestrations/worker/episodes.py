@@ -318,6 +318,8 @@ class EpisodePlan:
             self._run_episode(new_events)
             if span is not None:
                 span.set_attribute(tracing.STATUS, str(self.status))
+                if self.status == OrchestrationStatus.FAILED:
+                    tracing.failed(span, "the orchestration failed")
                 parent = tracing.current_parent()
                 for message in self.outgoing[sent:]:
                     if is_entity_address(message.instance_id):

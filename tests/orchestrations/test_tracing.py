@@ -267,3 +267,16 @@ def test_one_tree_across_worker_processes_when_one_is_killed_mid_activity(client
     assert max(s["attributes"]["perdura.attempt"] for s in naps) == 2  # Run again after the kill.
     children = [s for s in found if s["name"] == "orchestration echo_orchestrator"]
     assert children and all(by_id[s["parent_id"]] in episodes for s in children)
+
+
+def test_failures_mark_their_spans_as_errors(spans):
+    from opentelemetry.trace import StatusCode
+
+    instance_id = services.start("failing_orchestrator", "no luck")
+    drain_all()
+
+    assert services.get(instance_id).runtime_status == "Failed"
+    finished = {span.name: span for span in spans.get_finished_spans()}
+    assert finished["activity fail"].status.status_code == StatusCode.ERROR
+    assert "no luck" in finished["activity fail"].status.description
+    assert finished["orchestration failing_orchestrator"].status.status_code == StatusCode.ERROR

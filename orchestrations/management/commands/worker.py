@@ -78,6 +78,8 @@ class Command(BaseCommand):
         if min(concurrency.values()) < 1:
             raise CommandError("concurrency must be at least 1")
         autoscale = options.get("activity_autoscale")
+        if autoscale is not None and options["pool"] != "prefork":
+            raise CommandError("--activity-autoscale grows a prefork pool: use it with --pool prefork")
         if autoscale is not None and autoscale < concurrency[ACTIVITIES]:
             raise CommandError(
                 f"--activity-autoscale ({autoscale}) must be at least --activity-concurrency ({concurrency[ACTIVITIES]})"
