@@ -1,7 +1,9 @@
 """O1, the cost of watching: W1 and W2 (native) on fresh workers with metrics and traces off,
-then on fresh workers with both on, in the same run. "On" counts every metric and records every
-span, and exports the spans over OTLP/HTTP to a sink in this process that reads and discards
-them: the whole export path, not a no-op. Target: on within 10% of off.
+and on fresh workers with both on, in the same run, in the order off, on, on, off, so that a
+database growing through the run or a machine warming up weighs on both alike; each figure
+is the mean of its two rounds, with both rounds in its details. "On" counts every metric and
+records every span, and exports the spans over OTLP/HTTP to a sink in this process that reads
+and discards them: the whole export path, not a no-op. Target: on within 10% of off.
 
 The bench's own process starts the instances, so it is switched with the workers.
 """
@@ -64,15 +66,18 @@ def run(
 
     counting = settings.PERDURA_METRICS
     sink = SpanSink()
+    rounds: dict[str, list[list[Figure]]] = {"off": [], "on": []}
     try:
-        off = with_workers(_environment(None), lambda: _measured(sizes, "off", None))
-        progress(_summary(off))
-        on = with_workers(_environment(sink.url), lambda: _measured(sizes, "on", sink.url))
-        progress(_summary(on))
+        for state in ("off", "on", "on", "off"):
+            url = sink.url if state == "on" else None
+            measured = with_workers(_environment(url), lambda url=url, state=state: _measured(sizes, state, url))
+            progress(_summary(measured))
+            rounds[state].append(measured)
     finally:
         _switch_this_process(None)
         settings.PERDURA_METRICS = counting
         sink.stop()
+    off, on = _mean(rounds["off"]), _mean(rounds["on"])
     figures = []
     for before, after in zip(off, on, strict=True):
         if before.value and after.value:
@@ -86,6 +91,17 @@ def run(
         figures += [before, after]
     figures[-1].details.update(otlp_exports=sink.requests, otlp_bytes=sink.bytes)
     return figures
+
+
+def _mean(rounds: list[list[Figure]]) -> list[Figure]:
+    """Each figure as the mean of its rounds (None if any round did not finish)."""
+    means = []
+    for figures in zip(*rounds, strict=True):
+        values = [figure.value for figure in figures]
+        value = None if None in values else round(sum(values) / len(values), 3)
+        details = {"rounds": values, **{k: v for k, v in figures[0].details.items() if k != "ms_per_step_each"}}
+        means.append(dataclasses.replace(figures[0], value=value, details=details))
+    return means
 
 
 def _environment(sink_url: str | None) -> dict[str, str]:
