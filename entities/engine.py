@@ -39,6 +39,8 @@ class OrchestrationStart:
     name: str
     input: str | None
     instance_id: str | None
+    #: The operation's span, when tracing: the start is traced under it.
+    trace_parent: str | None = None
 
 
 @dataclass

@@ -206,7 +206,7 @@ class EntityBatch:
             if trace_parent:
                 sent.event["trace_parent"] = trace_parent
             self.outgoing.append(sent)
-        self.orchestrations += starts
+        self.orchestrations += [dataclasses.replace(start, trace_parent=trace_parent) for start in starts]
         if event.event_type == EventType.ENTITY_OPERATION_CALLED and message.sender:
             if failure is None:
                 answer = ev.entity_operation_completed(self.now, event.task_id, result)
@@ -274,7 +274,7 @@ class EntityBatch:
             registry.get(FunctionKind.ORCHESTRATOR, start.name)
             check_payload_size(start.input, f"the input of {start.name!r}")
             instance_id = start.instance_id or new_instance_id()
-            with transaction.atomic():
+            with transaction.atomic(), tracing.under(start.trace_parent):
                 replaced = lock_for_start(instance_id)
                 schedule_new_instance(instance_id, start.name, start.input, replacing=replaced is not None)
         except (UnknownFunctionError, PayloadTooLargeError, InstanceRunningError) as error:

@@ -98,6 +98,22 @@ def flush(timeout_millis: int = 2000) -> None:
         force_flush(timeout_millis)
 
 
+@contextmanager
+def under(parent: str | None) -> Iterator[None]:
+    """Make ``parent`` (a ``traceparent`` kept in a row) the current span for the block,
+    without a span of its own: what starts in the block is traced under it."""
+    if _tracer is None or not parent:
+        yield
+        return
+    from opentelemetry import context as otel_context
+
+    token = otel_context.attach(_propagator.extract({"traceparent": parent}))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
 def failed(span: Any, description: str) -> None:
     """Mark ``span`` (from ``span()``; None when not tracing) as failed."""
     if span is None:

@@ -280,3 +280,16 @@ def test_failures_mark_their_spans_as_errors(spans):
     assert finished["activity fail"].status.status_code == StatusCode.ERROR
     assert "no luck" in finished["activity fail"].status.description
     assert finished["orchestration failing_orchestrator"].status.status_code == StatusCode.ERROR
+
+
+def test_an_orchestration_an_entity_starts_is_traced_under_the_operation(spans):
+    request = {"orchestrator": "echo_orchestrator", "input": 5, "instance_id": "started-by-courier"}
+    services.start("call_entities", [["@courier@traced", "start", request]])
+    drain_all()
+
+    assert services.get("started-by-courier").runtime_status == "Completed"
+    finished = spans.get_finished_spans()
+    assert len({span.context.trace_id for span in finished}) == 1
+    [operation] = [s for s in finished if s.name == "entity courier.start"]
+    [start] = [s for s in finished if s.name == "start_orchestration echo_orchestrator"]
+    assert start.parent.span_id == operation.context.span_id
