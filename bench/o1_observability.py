@@ -1,9 +1,9 @@
 """O1, the cost of watching: W1 and W2 (native) on fresh workers with metrics and traces off,
-and on fresh workers with both on, in the same run, in the order off, on, on, off, so that a
-database growing through the run or a machine warming up weighs on both alike; each figure
-is the mean of its two rounds, with both rounds in its details. "On" counts every metric and
-records every span, and exports the spans over OTLP/HTTP to a sink in this process that reads
-and discards them: the whole export path, not a no-op. Target: on within 10% of off.
+and on fresh workers with both on, in the same run. Off and "on, 1 trace in 10 recorded" run in
+the order off, on, on, off, so that a database growing through the run or a machine warming
+up weighs on both alike; each is the mean of its two rounds, both rounds in its details. Then
+one round with every trace recorded, and one exporting every trace over OTLP/HTTP (see STATES).
+Target for each "on": within 10% of off.
 
 The bench's own process starts the instances, so it is switched with the workers.
 """
@@ -14,6 +14,7 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from bench import w1_hello_sequence, w2_chain
 from bench.measure import Figure
@@ -22,6 +23,25 @@ from bench.sizes import Sizes
 WORKLOAD = "O1"
 #: "On" keeps at least this share of "off"'s throughput (and at most 1/share of its time).
 TARGET_SHARE = 0.9
+
+
+class DiscardingSpanExporter:
+    """Takes every batch of spans and keeps nothing: what recording spans costs, without the
+    cost of the exporter chosen (``OTEL_TRACES_EXPORTER=perdura_bench_discard``, pyproject)."""
+
+    exported = 0
+
+    def export(self, spans) -> Any:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        DiscardingSpanExporter.exported += len(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
 
 
 class SpanSink:
@@ -66,31 +86,52 @@ def run(
 
     counting = settings.PERDURA_METRICS
     sink = SpanSink()
-    rounds: dict[str, list[list[Figure]]] = {"off": [], "on": []}
+    rounds: dict[str, list[list[Figure]]] = {state: [] for state in STATES}
     try:
-        for state in ("off", "on", "on", "off"):
-            url = sink.url if state == "on" else None
-            measured = with_workers(_environment(url), lambda url=url, state=state: _measured(sizes, state, url))
+        for state in (OFF, SAMPLED, SAMPLED, OFF, EVERY, OTLP):
+            measured = with_workers(
+                _environment(state, sink.url), lambda state=state: _measured(sizes, state, sink.url)
+            )
             progress(_summary(measured))
             rounds[state].append(measured)
     finally:
-        _switch_this_process(None)
+        _switch_this_process(OFF, sink.url)
         settings.PERDURA_METRICS = counting
         sink.stop()
-    off, on = _mean(rounds["off"]), _mean(rounds["on"])
+    means = {state: _mean(rounds[state]) for state in STATES}
     figures = []
-    for before, after in zip(off, on, strict=True):
-        if before.value and after.value:
-            higher = before.better == "higher"
-            share = after.value / before.value if higher else before.value / after.value
-            after = dataclasses.replace(
-                after,
-                target=round(before.value * TARGET_SHARE if higher else before.value / TARGET_SHARE, 2),
-                details={**after.details, "share_of_off": round(share, 3)},
-            )
-        figures += [before, after]
+    for off, *on in zip(*(means[state] for state in STATES), strict=True):
+        figures.append(off)
+        for figure in on:
+            if off.value and figure.value:
+                details = {**figure.details, "share_of_off": _share(off, figure)}
+                figure = dataclasses.replace(figure, target=_target(off), details=details)
+            figures.append(figure)
     figures[-1].details.update(otlp_exports=sink.requests, otlp_bytes=sink.bytes)
     return figures
+
+
+#: The configurations: nothing counted or traced; metrics counted and traces sampled one in ten
+#: (OpenTelemetry's parent-based ratio sampler: a trace is recorded whole or not at all), the
+#: spans batched as in production and dropped by the exporter; the same with every trace
+#: recorded; and every trace exported over OTLP/HTTP to a sink in this process that reads and
+#: discards it (the whole export path).
+OFF = "off"
+SAMPLED = "on, 1 trace in 10 recorded"
+EVERY = "on, every trace recorded"
+OTLP = "on, every trace exported over OTLP"
+STATES = (OFF, SAMPLED, EVERY, OTLP)
+SAMPLE_RATIO = 0.1
+
+
+def _target(off: Figure) -> float:
+    assert off.value is not None
+    return round(off.value * TARGET_SHARE if off.better == "higher" else off.value / TARGET_SHARE, 2)
+
+
+def _share(off: Figure, figure: Figure) -> float:
+    assert off.value and figure.value
+    return round(figure.value / off.value if off.better == "higher" else off.value / figure.value, 3)
 
 
 def _mean(rounds: list[list[Figure]]) -> list[Figure]:
@@ -104,23 +145,27 @@ def _mean(rounds: list[list[Figure]]) -> list[Figure]:
     return means
 
 
-def _environment(sink_url: str | None) -> dict[str, str]:
-    if sink_url is None:
+def _environment(state: str, sink_url: str) -> dict[str, str]:
+    if state == OFF:
         return {"PERDURA_METRICS": "false", "OTEL_TRACES_EXPORTER": "none"}
-    return {
+    on = {
         "PERDURA_METRICS": "true",
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": sink_url,
         "OTEL_SERVICE_NAME": "perdura-bench",
+        "OTEL_TRACES_EXPORTER": "perdura_bench_discard",
     }
+    if state == SAMPLED:
+        return {**on, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": str(SAMPLE_RATIO)}
+    if state == EVERY:
+        return {**on, "OTEL_TRACES_SAMPLER": "parentbased_always_on"}
+    return {**on, "OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": sink_url}
 
 
 _provider = None
 
 
-def _switch_this_process(sink_url: str | None) -> None:
-    """Metrics and traces on (exporting to the sink) or off in this process; a provider set up
-    before is flushed and shut down first."""
+def _switch_this_process(state: str, sink_url: str) -> None:
+    """This process as the workers of ``state`` are; a provider set up before is flushed and
+    shut down first."""
     global _provider
     from django.conf import settings
 
@@ -130,21 +175,24 @@ def _switch_this_process(sink_url: str | None) -> None:
         _provider.force_flush()
         _provider.shutdown()
         _provider = None
-    settings.PERDURA_METRICS = sink_url is not None
-    if sink_url is None:
+    settings.PERDURA_METRICS = state != OFF
+    if state == OFF:
         tracing.use(None)
         return
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
 
-    _provider = TracerProvider()
-    _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{sink_url}/v1/traces")))
+    exporter = OTLPSpanExporter(endpoint=f"{sink_url}/v1/traces") if state == OTLP else DiscardingSpanExporter()
+    sampler = ParentBased(TraceIdRatioBased(SAMPLE_RATIO) if state == SAMPLED else ALWAYS_ON)
+    _provider = TracerProvider(sampler=sampler)
+    _provider.add_span_processor(BatchSpanProcessor(exporter))
     tracing.use(_provider)
 
 
-def _measured(sizes: Sizes, state: str, sink_url: str | None) -> list[Figure]:
-    _switch_this_process(sink_url)
+def _measured(sizes: Sizes, state: str, sink_url: str) -> list[Figure]:
+    _switch_this_process(state, sink_url)
     label = "metrics and traces " + state
     [w1, *_] = w1_hello_sequence._run(
         w1_hello_sequence.ORCHESTRATOR,

@@ -2,7 +2,7 @@
 
 Two sources, both the whole deployment's, so one scrape of any web server sees everything:
 
-- counters and histograms that every process adds to the database about once a second
+- counters and histograms that every process adds to the database every few seconds
   (orchestrations/store/metrics.py);
 - gauges read from the tables at scrape time: instances by orchestrator and status, each
   queue's backlog and the age of its oldest ready item (what an autoscaler scales on),

@@ -7,11 +7,11 @@ machine's disk. Either way there would be one endpoint per process or per machin
 scrape and keep in Prometheus's configuration as workers come and go.
 
 So each process counts in memory (a lock and a dictionary update per event) and a background
-thread adds its counts to ``MetricTotal`` about once a second, one upsert per flush, in the
+thread adds its counts to ``MetricTotal`` every FLUSH_SECONDS, one upsert per flush, in the
 order of its keys so that two processes never wait on each other in a cycle. ``/metrics`` on
 any web server then reads the totals of the whole deployment, and adds what it reads from the
 tables themselves (instances by status, backlog per queue: see services/metrics.py). A process
-that dies loses at most its last second of counts; the totals never go down, so Prometheus's
+that dies loses at most its last few seconds of counts; the totals never go down, so Prometheus's
 rates stay right. Label values are bounded: function names the registry does not know count
 as ``other``, and no label ever holds an instance id.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -37,7 +38,9 @@ from orchestrations.models import MetricTotal
 
 logger = logging.getLogger("perdura.metrics")
 
-FLUSH_SECONDS = 1.0
+#: Every process writes its counts this often: often enough for a scrape (every 15 s or more),
+#: rarely enough that flushing costs nothing measurable (a connection and one upsert).
+FLUSH_SECONDS = 5.0
 #: Rows per upsert statement.
 BATCH = 200
 #: Upper bounds of the histograms' buckets, in seconds: a millisecond to ten minutes, which
@@ -163,6 +166,8 @@ def function_label(kind: FunctionKind, name: str) -> str:
 
 def observe_invocation(function_name: str, trigger: str, status: str, seconds: float) -> None:
     """One finished invocation of a function (an activity, or an HTTP, timer or queue function)."""
+    if not settings.PERDURA_METRICS:
+        return
     try:
         registry.find(function_name)
     except UnknownFunctionError:
@@ -192,7 +197,9 @@ def totals() -> list[MetricTotal]:
     return list(MetricTotal.objects.order_by("name", "labels", "series"))
 
 
+@functools.lru_cache(maxsize=4096)
 def _label_key(labels: tuple[str, ...]) -> str:
+    """The label values as stored: JSON, kept per distinct tuple (label values are bounded)."""
     return json.dumps([str(value)[:MAX_LABEL_LENGTH] for value in labels])
 
 

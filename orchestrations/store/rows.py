@@ -44,7 +44,7 @@ def schedule_new_instance(
     finished instance it found there). When tracing, the start is a span (under the request's,
     if any) and the instance's episodes are its children."""
     attributes = {tracing.INSTANCE_ID: instance_id, tracing.FUNCTION: name}
-    with tracing.span(f"start_orchestration {name}", attributes=attributes):
+    with tracing.span(f"start_orchestration {name}", attributes=attributes, enter=False):
         row = new_instance_row(instance_id, name, payload, version=version)
     started = ev.execution_started(row.created_at, name, payload, version=version or None)
     # A new row, locked (or new) in this transaction: its first message needs none of

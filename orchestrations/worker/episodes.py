@@ -312,7 +312,7 @@ class EpisodePlan:
         it schedules (activities, sub-orchestrations, entity messages) carries this span on."""
         attributes = {tracing.INSTANCE_ID: self.instance.pk, tracing.FUNCTION: self.instance.name}
         with tracing.span(
-            f"orchestration {self.instance.name}", self.instance.trace_parent, attributes=attributes
+            f"orchestration {self.instance.name}", self.instance.trace_parent, attributes=attributes, enter=False
         ) as span:
             sent = len(self.outgoing)
             self._run_episode(new_events)

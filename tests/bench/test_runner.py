@@ -114,20 +114,27 @@ def test_a_tiny_o1_run_measures_w1_and_w2_off_then_on_and_exports_the_spans(benc
     counting = settings.PERDURA_METRICS
     figures = o1_observability.run(TINY, with_workers=with_workers, progress=lambda line: None)
 
+    states = ["off", "on, 1 trace in 10 recorded", "on, every trace recorded", "on, every trace exported over OTLP"]
     assert [figure.title for figure in figures] == [
-        "W1 HelloSequence5 x3, metrics and traces off",
-        "W1 HelloSequence5 x3, metrics and traces on",
-        "W2 Chain3, metrics and traces off",
-        "W2 Chain3, metrics and traces on",
+        *(f"W1 HelloSequence5 x3, metrics and traces {state}" for state in states),
+        *(f"W2 Chain3, metrics and traces {state}" for state in states),
     ]
     assert all(figure.workload == "O1" and figure.value for figure in figures), [f.details for f in figures]
-    # Off, on, on, off: order effects weigh on both alike.
-    assert [env["PERDURA_METRICS"] for env in environments] == ["false", "true", "true", "false"]
-    assert all(len(figure.details["rounds"]) == 2 for figure in figures)
-    assert environments[1]["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http://127.0.0.1:")
+    # Off, sampled, sampled, off (order effects weigh on both alike); then every trace, and OTLP.
+    assert [(env["PERDURA_METRICS"], env.get("OTEL_TRACES_EXPORTER")) for env in environments] == [
+        ("false", "none"),
+        ("true", "perdura_bench_discard"),
+        ("true", "perdura_bench_discard"),
+        ("false", "none"),
+        ("true", "perdura_bench_discard"),
+        ("true", "otlp"),
+    ]
+    assert environments[1]["OTEL_TRACES_SAMPLER_ARG"] == "0.1"
+    assert environments[5]["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http://127.0.0.1:")
+    assert [len(figure.details["rounds"]) for figure in figures] == [2, 2, 1, 1] * 2
     assert figures[1].target == pytest.approx(round(figures[0].value * 0.9, 2))
-    assert figures[3].target == pytest.approx(round(figures[2].value / 0.9, 2))
-    assert figures[-1].details["otlp_exports"] > 0  # The spans went all the way out.
+    assert figures[5].target == pytest.approx(round(figures[4].value / 0.9, 2))
+    assert figures[-1].details["otlp_exports"] > 0  # The OTLP round's spans went all the way out.
     assert counting == settings.PERDURA_METRICS
     rows = report.rows(record_of(figures))
     assert rows[0]["Workload"].startswith("O1 ")

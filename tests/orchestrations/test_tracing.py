@@ -293,3 +293,22 @@ def test_an_orchestration_an_entity_starts_is_traced_under_the_operation(spans):
     [operation] = [s for s in finished if s.name == "entity courier.start"]
     [start] = [s for s in finished if s.name == "start_orchestration echo_orchestrator"]
     assert start.parent.span_id == operation.context.span_id
+
+
+def test_a_trace_not_sampled_records_nothing_down_the_line():
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ParentBased(ALWAYS_OFF))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use(provider)
+    try:
+        instance_id = services.start("three_steps_and_a_child", None)
+        drain_all()
+    finally:
+        tracing.use(None)
+
+    assert services.get(instance_id).runtime_status == "Completed"
+    flags = int(Instance.objects.get(pk=instance_id).trace_parent[-2:], 16)
+    assert not flags & 1  # The context is carried on, unsampled.
+    assert exporter.get_finished_spans() == ()
