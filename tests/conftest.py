@@ -148,3 +148,14 @@ def empty_recorder():
     recorder.flush()
     yield
     recorder.flush()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def metrics_flusher_stopped_before_the_database_goes(django_db_setup, django_db_blocker):
+    """The metrics' flushing thread writes every few seconds with a connection of its own: it is
+    stopped before pytest-django drops the test database, which an open connection would block."""
+    yield
+    from orchestrations.store import metrics
+
+    with django_db_blocker.unblock():
+        metrics.stop()

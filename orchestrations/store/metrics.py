@@ -265,6 +265,21 @@ def _flush_at_exit() -> None:
             _write(sorted(taken.items()))
 
 
+def stop() -> None:
+    """Write the last counts and stop the flushing thread, so that no connection of it is open
+    afterwards (a test run stops it before dropping its database)."""
+    global _exiting
+    _exiting = True
+    _wake.set()
+    if _flusher is not None and _flusher.is_alive():
+        _flusher.join(timeout=10)
+    _exiting = False
+    with contextlib.suppress(Exception):
+        flush()
+    _exiting = True
+    connections.close_all()
+
+
 def flush_before_exit(**_: object) -> None:
     """For processes that end without running ``atexit`` (Celery's prefork children leave with
     ``os._exit``): connected to Celery's ``worker_process_shutdown``."""
