@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Model
 from django.utils import timezone
 
 from functions.models import Invocation
@@ -35,17 +36,22 @@ def prune_invocations(
     ``batch_size`` rows; return how many went."""
     cutoff = retention_cutoff(now)
     prune_tallies(cutoff)
+    return delete_oldest(Invocation, "started_at", cutoff, batch_size=batch_size, max_batches=max_batches)
+
+
+def delete_oldest(model: type[Model], field: str, cutoff: datetime, *, batch_size: int, max_batches: int) -> int:
+    """Delete the rows of ``model`` whose ``field`` is before ``cutoff``, oldest first through
+    that field's index, in at most ``max_batches`` statements of ``batch_size`` rows, each its
+    own short transaction; return how many went. For tables nothing refers to, so that each is
+    one DELETE ... WHERE id IN (...)."""
     deleted = 0
     for _ in range(max_batches):
         ids = list(
-            Invocation.objects.filter(started_at__lt=cutoff)
-            .order_by("started_at")
-            .values_list("pk", flat=True)[:batch_size]
+            model.objects.filter(**{f"{field}__lt": cutoff}).order_by(field).values_list("pk", flat=True)[:batch_size]
         )
         if not ids:
             break
-        # Nothing refers to an invocation, so this is one DELETE ... WHERE id IN (...).
-        count, _ = Invocation.objects.filter(pk__in=ids).delete()
+        count, _ = model.objects.filter(pk__in=ids).delete()
         deleted += count
         if len(ids) < batch_size:
             break

@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from functions.models import Invocation
+from functions.store.retention import delete_oldest
 from orchestrations.access.models import AuditLogEntry
 from orchestrations.models import Instance
 from orchestrations.store import notices
@@ -214,17 +215,4 @@ def prune_audit_log(now: datetime, *, batch_size: int = 1000, max_batches: int =
     if not days:
         return 0
     cutoff = now - timedelta(days=days)
-    deleted = 0
-    for _ in range(max_batches):
-        ids = list(
-            AuditLogEntry.objects.filter(created_at__lt=cutoff)
-            .order_by("created_at")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            break
-        count, _ = AuditLogEntry.objects.filter(pk__in=ids).delete()
-        deleted += count
-        if len(ids) < batch_size:
-            break
-    return deleted
+    return delete_oldest(AuditLogEntry, "created_at", cutoff, batch_size=batch_size, max_batches=max_batches)
